@@ -1,0 +1,131 @@
+"""Problems found in an upload, returned as data (SPEC §4).
+
+An :class:`Issue` has a stable :class:`IssueCode` that frontends switch on (and may
+translate), a position (spreadsheet ``row`` and canonical ``column``), the offending
+raw ``value`` and one English sentence that tells the user what to fix.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+__all__ = ["FILE_ERROR_CODES", "Issue", "IssueCode", "Severity"]
+
+
+class Severity(str, enum.Enum):
+    """How bad an issue is: errors block the row (or the file), warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class IssueCode(str, enum.Enum):
+    """Stable machine-readable issue codes (SPEC §4); the value is the wire form."""
+
+    # File-level errors: any of them blocks the whole import.
+    EMPTY_FILE = "empty_file"
+    FILE_TOO_LARGE = "file_too_large"
+    BINARY_FILE = "binary_file"
+    UNDECODABLE = "undecodable"
+    MALFORMED_CSV = "malformed_csv"
+    MISSING_COLUMNS = "missing_columns"
+    DUPLICATE_COLUMNS = "duplicate_columns"
+    NO_ROWS = "no_rows"
+    TOO_MANY_ROWS = "too_many_rows"
+    # File-level warnings.
+    UNKNOWN_COLUMNS = "unknown_columns"
+    ENCODING_GUESSED = "encoding_guessed"
+    # Row-level.
+    EXAMPLE_ROW = "example_row"
+    MISSING_VALUE = "missing_value"
+    VALUE_TOO_LONG = "value_too_long"
+    INVALID_CHARACTERS = "invalid_characters"
+    INVALID_EMAIL = "invalid_email"
+    DUPLICATE_EMAIL = "duplicate_email"
+    EMAIL_EXISTS = "email_exists"
+    EMAIL_TAKEN = "email_taken"
+    UNKNOWN_ORGANIZATION = "unknown_organization"
+    AMBIGUOUS_ORGANIZATION = "ambiguous_organization"
+    INVALID_ROLE = "invalid_role"
+    ROLE_NOT_ALLOWED = "role_not_allowed"
+    INVALID_LANGUAGE = "invalid_language"
+    WRONG_FIELD_COUNT = "wrong_field_count"
+    HOST_CHECK = "host_check"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: The codes that describe the file as a whole; an error among them blocks the import.
+FILE_ERROR_CODES = frozenset(
+    {
+        IssueCode.EMPTY_FILE,
+        IssueCode.FILE_TOO_LARGE,
+        IssueCode.BINARY_FILE,
+        IssueCode.UNDECODABLE,
+        IssueCode.MALFORMED_CSV,
+        IssueCode.MISSING_COLUMNS,
+        IssueCode.DUPLICATE_COLUMNS,
+        IssueCode.NO_ROWS,
+        IssueCode.TOO_MANY_ROWS,
+    }
+)
+
+
+@attrs.frozen
+class Issue:
+    """One problem in the upload, or in one row of it.
+
+    Attributes:
+        code: What kind of problem; stable, switch on this (never on ``message``).
+        severity: :attr:`Severity.ERROR` blocks the row (or the file for file-level
+            codes); :attr:`Severity.WARNING` is shown but does not block.
+        row: The spreadsheet row number (the first record of the file is row 1), or
+            ``None`` for a file-level issue or a single user (``validate_user``).
+        column: The canonical column concerned (``"email"``, ...) or ``None``.
+        value: The offending raw value, or ``None``.
+        message: One English sentence telling the user what to fix.
+    """
+
+    code: IssueCode = attrs.field(converter=IssueCode)
+    severity: Severity = attrs.field(converter=Severity)
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """Whether this issue blocks its row (or the file)."""
+        return self.severity is Severity.ERROR
+
+    @classmethod
+    def error(
+        cls,
+        code: IssueCode,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> Issue:
+        """An issue of severity error."""
+        return cls(code, Severity.ERROR, message, row=row, column=column, value=value)
+
+    @classmethod
+    def warning(
+        cls,
+        code: IssueCode,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> Issue:
+        """An issue of severity warning."""
+        return cls(code, Severity.WARNING, message, row=row, column=column, value=value)

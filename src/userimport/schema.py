@@ -1,0 +1,187 @@
+"""The user row: canonical columns, header aliases, roles and ``UserRow`` (SPEC §2).
+
+Header matching is forgiving: case, accents, spaces, ``_``, ``-`` and ``.`` are
+ignored, and common English and Spanish aliases are accepted.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+__all__ = [
+    "COLUMNS",
+    "HEADER_ALIASES",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ColumnMatch",
+    "Role",
+    "UserRow",
+    "column_for_header",
+    "email_key",
+    "header_key",
+]
+
+
+class Role(str, enum.Enum):
+    """A user's role, ranked in declaration order (learner lowest, admin highest)."""
+
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def rank(self) -> int:
+        """0 for learner up to 3 for admin; an actor may assign ranks up to its own."""
+        return _ROLE_RANK[self]
+
+
+_ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
+
+#: Canonical columns, in template order.
+COLUMNS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "email",
+    "organization",
+    "role",
+    "groups",
+    "language",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("first_name", "last_name", "email")
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in REQUIRED_COLUMNS
+)
+
+
+def header_key(text: str) -> str:
+    """The comparison key of a header cell.
+
+    Case, accents, spaces, ``_``, ``-`` and ``.`` are ignored, and a byte-order mark
+    never survives, so ``"Correo electrónico"``, ``"correo_electronico"`` and
+    ``"\\ufeffCORREO-ELECTRONICO"`` all give ``"correoelectronico"``.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(
+        ch
+        for ch in decomposed
+        if not unicodedata.combining(ch)
+        and not ch.isspace()
+        and ch not in "_-.\ufeff\u200b"
+    )
+
+
+#: Accepted spellings of each canonical column (compared with :func:`header_key`).
+HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "first_name": (
+        "first_name",
+        "First name",
+        "Firstname",
+        "Given name",
+        "Forename",
+        "Nombre",
+        "Nombres",
+        "Primer nombre",
+    ),
+    "last_name": (
+        "last_name",
+        "Last name",
+        "Surname",
+        "Family name",
+        "Apellido",
+        "Apellidos",
+    ),
+    "email": (
+        "email",
+        "E-mail",
+        "Email address",
+        "E-mail address",
+        "Mail",
+        "Correo",
+        "Correo electrónico",
+        "Email del usuario",
+    ),
+    "organization": (
+        "organization",
+        "Organisation",
+        "Org",
+        "Organization id",
+        "Organización",
+        "Organizacion",
+        "Empresa",
+    ),
+    "role": ("role", "Rol", "Papel"),
+    "groups": ("groups", "Group", "Grupos", "Grupo"),
+    "language": ("language", "Lang", "Locale", "Idioma", "Lengua"),
+}
+
+_ALIAS_INDEX: dict[str, str] = {
+    header_key(alias): column
+    for column, aliases in HEADER_ALIASES.items()
+    for alias in aliases
+}
+
+
+def column_for_header(text: str) -> str | None:
+    """The canonical column a header cell names, or ``None`` if it names none."""
+    return _ALIAS_INDEX.get(header_key(text))
+
+
+@attrs.frozen
+class ColumnMatch:
+    """How one header cell was understood.
+
+    Attributes:
+        header: The header cell as written in the file.
+        column: The canonical column it maps to, or ``None`` when it is ignored.
+    """
+
+    header: str
+    column: str | None
+
+
+def email_key(email: str) -> str:
+    """The uniqueness key of an email: NFKC-normalised, then case-folded whole.
+
+    ``Ana@Example.com`` and ``ana@example.COM`` share the key ``ana@example.com``.
+    """
+    return unicodedata.normalize("NFKC", email).casefold()
+
+
+def _groups(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(g for g in value if g))
+
+
+@attrs.frozen
+class UserRow:
+    """One user as parsed and normalised from the upload (or the single-user form).
+
+    Attributes:
+        first_name: Given name, trimmed, whitespace collapsed, NFC.
+        last_name: Family name, likewise.
+        email: The normalised email; the local part keeps the case the user typed.
+        organization: The resolved organization id.
+        role: The :class:`Role`.
+        groups: Group names, without duplicates or empty names, in order.
+        language: ``xx`` or ``xx-YY``, or ``None`` when not given.
+    """
+
+    first_name: str
+    last_name: str
+    email: str
+    organization: str
+    role: Role = attrs.field(default=Role.LEARNER, converter=Role)
+    groups: tuple[str, ...] = attrs.field(default=(), converter=_groups)
+    language: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The uniqueness key of this user (see :func:`email_key`)."""
+        return email_key(self.email)
