@@ -14,6 +14,7 @@ import attrs
 
 __all__ = [
     "COLUMNS",
+    "EXAMPLE_ROWS",
     "HEADER_ALIASES",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
@@ -185,3 +186,28 @@ class UserRow:
     def key(self) -> str:
         """The uniqueness key of this user (see :func:`email_key`)."""
         return email_key(self.email)
+
+
+#: The template's example rows, by canonical column. Left unchanged in an upload they
+#: are skipped with the warning ``example_row`` (SPEC §6) instead of creating fake
+#: users; ``example.com`` is reserved for documentation (RFC 2606).
+EXAMPLE_ROWS: tuple[Mapping[str, str], ...] = (
+    {
+        "first_name": "Ana",
+        "last_name": "García",
+        "email": "ana.garcia@example.com",
+        "organization": "",
+        "role": "learner",
+        "groups": "Sales; Onboarding",
+        "language": "es",
+    },
+    {
+        "first_name": "John",
+        "last_name": "Smith",
+        "email": "john.smith@example.com",
+        "organization": "",
+        "role": "instructor",
+        "groups": "",
+        "language": "en-GB",
+    },
+)
