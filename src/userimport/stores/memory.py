@@ -1,0 +1,172 @@
+"""``MemoryStore``: the thread-safe reference implementation of ``UserStore`` (SPEC §7).
+
+It keeps users in dictionaries behind one lock. :meth:`MemoryStore.apply` checks the
+whole batch against the current state, builds the new state on copies and swaps it in
+only when every write succeeded, so a failure at any point leaves the old state.
+Every other adapter proves it behaves the same with :mod:`userimport.testing`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+
+from userimport.exceptions import CommitConflict, StoreError
+from userimport.persistence import StoredUser, UserWrite
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """Users in memory, for tests, demos and hosts that keep their own persistence.
+
+    It implements :class:`~userimport.persistence.UserStore`. Ids are decimal strings
+    handed out in order (``"1"``, ``"2"``, ...), skipping ids already in use, so
+    examples and tests are deterministic. A batch that fails hands out no id.
+
+    Args:
+        users: Users to start with (for example a fixture, or a snapshot of another
+            store). Their ids and email keys must be unique.
+
+    Raises:
+        ValueError: Two seed users share an id or an email key.
+    """
+
+    def __init__(self, users: Iterable[StoredUser] = ()) -> None:
+        by_id: dict[str, StoredUser] = {}
+        ids_by_key: dict[str, str] = {}
+        for user in users:
+            if user.id in by_id:
+                raise ValueError(f"Two seed users have the id {user.id!r}.")
+            if user.key in ids_by_key:
+                raise ValueError(f"Two seed users have the email key {user.key!r}.")
+            by_id[user.id] = user
+            ids_by_key[user.key] = user.id
+        self._lock = threading.Lock()
+        self._by_id = by_id
+        self._ids_by_key = ids_by_key
+        self._last_id = 0
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return f"<MemoryStore with {len(self._by_id)} users>"
+
+    def find_by_keys(self, keys: Collection[str]) -> Mapping[str, StoredUser]:
+        """The stored users whose email key is among ``keys``, by key.
+
+        Absent keys are left out; users of every organization are returned.
+        """
+        with self._lock:
+            return {
+                key: self._by_id[self._ids_by_key[key]]
+                for key in keys
+                if key in self._ids_by_key
+            }
+
+    def list_users(self, org_ids: Collection[str]) -> Sequence[StoredUser]:
+        """The users of the given organizations, ordered by email key."""
+        wanted = set(org_ids)
+        with self._lock:
+            users = [u for u in self._by_id.values() if u.organization in wanted]
+        return sorted(users, key=lambda u: u.key)
+
+    def apply(self, writes: Sequence[UserWrite]) -> Sequence[StoredUser]:
+        """Apply every write atomically: all of them or none.
+
+        A write conflicts when it creates a key that exists, updates a user that is
+        missing or no longer equal to its ``expected`` state, moves a user to a key
+        another user holds, or shares its key or its user with another write of the
+        batch. Keys are judged against the state *before* the batch: a key that one
+        update of the batch gives up cannot be taken by another write of it.
+
+        Raises:
+            CommitConflict: With the keys of every conflicting write, sorted.
+                Nothing was written.
+            StoreError: A write failed; nothing was written.
+
+        Returns:
+            The stored users, in the order of ``writes``.
+        """
+        with self._lock:
+            conflicts = self._conflicts(writes)
+            if conflicts:
+                raise CommitConflict(
+                    "Some users changed since the review; nothing was written.",
+                    keys=conflicts,
+                )
+            by_id = dict(self._by_id)
+            ids_by_key = dict(self._ids_by_key)
+            fresh = self._fresh_ids(by_id)
+            stored: list[StoredUser] = []
+            last_id = self._last_id
+            try:
+                for write in writes:
+                    if write.expected is None:
+                        last_id, user_id = next(fresh)
+                    else:
+                        user_id = write.expected.id
+                        del ids_by_key[write.expected.key]
+                    user = _stored(user_id, write)
+                    self._put(by_id, user)
+                    ids_by_key[user.key] = user.id
+                    stored.append(user)
+            except (CommitConflict, StoreError):
+                raise
+            except Exception as error:
+                raise StoreError(
+                    f"The memory store failed ({error!r}); nothing was written."
+                ) from error
+            # Every write succeeded: swap the new state in (the old one was untouched).
+            self._by_id, self._ids_by_key, self._last_id = by_id, ids_by_key, last_id
+            return stored
+
+    def _put(self, users: dict[str, StoredUser], user: StoredUser) -> None:
+        """Write one user into ``users`` (a copy of the state, by id).
+
+        Every write of :meth:`apply` goes through here, one call per write, so a test
+        can override it to make the k-th write fail and check that nothing of the
+        batch was written.
+        """
+        users[user.id] = user
+
+    def _conflicts(self, writes: Sequence[UserWrite]) -> tuple[str, ...]:
+        """The sorted keys of the writes that conflict with the state or each other."""
+        key_counts = Counter(w.key for w in writes)
+        id_counts = Counter(w.expected.id for w in writes if w.expected is not None)
+        keys: set[str] = set()
+        for write in writes:
+            holder = self._ids_by_key.get(write.key)
+            if key_counts[write.key] > 1:
+                keys.add(write.key)
+            elif write.expected is None:
+                if holder is not None:
+                    keys.add(write.key)
+            elif (
+                id_counts[write.expected.id] > 1
+                or self._by_id.get(write.expected.id) != write.expected
+                or holder not in (None, write.expected.id)
+            ):
+                keys.add(write.key)
+        return tuple(sorted(keys))
+
+    def _fresh_ids(self, taken: Mapping[str, object]) -> Iterator[tuple[int, str]]:
+        """Yield ``(counter, id)`` for ids after the last one handed out, unused."""
+        for number in itertools.count(self._last_id + 1):
+            if str(number) not in taken:
+                yield number, str(number)
+
+
+def _stored(user_id: str, write: UserWrite) -> StoredUser:
+    row = write.user
+    return StoredUser(
+        id=user_id,
+        email=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        organization=row.organization,
+        role=row.role,
+        groups=row.groups,
+        language=row.language,
+    )

@@ -1,0 +1,643 @@
+"""The contract test suite for ``UserStore`` adapters (SPEC §7).
+
+Every adapter (the shipped ones and yours) proves it behaves like the reference
+:class:`~userimport.stores.memory.MemoryStore` by subclassing one abstract pytest
+class and implementing one hook::
+
+    from userimport.persistence import UserStore
+    from userimport.testing import UserStoreContract
+
+    class TestMyStore(UserStoreContract):
+        def make_store(self) -> UserStore:
+            return MyStore(...)  # a NEW, EMPTY store for every call
+
+pytest then runs every test of the contract against your store. This module needs
+the ``testing`` extra (pytest and hypothesis).
+
+The stable public surface of this module:
+
+- :class:`UserStoreContract` and its one hook ``make_store(self) -> UserStore``,
+  called once per test (several times in the property test), each time for a new,
+  empty store.
+- :data:`ORGANIZATIONS`: the organization ids the contract writes users into. A
+  store that enforces organization foreign keys creates these organizations inside
+  ``make_store``; stores are not asked to know the hierarchy, because the library
+  checks organizations (:class:`~userimport.OrgTree`) before it writes.
+
+The name has no ``Test`` prefix, so pytest does not collect the abstract class
+itself, only your subclass. The contract runs threads against one store; adapters
+that serialise across processes add their own process tests.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from userimport.exceptions import CommitConflict
+from userimport.persistence import StoredUser, UserStore, UserWrite
+from userimport.schema import Role, UserRow, email_key
+
+__all__ = ["ORGANIZATIONS", "UserStoreContract"]
+
+#: The organization ids the contract writes users into.
+ORGANIZATIONS: tuple[str, ...] = ("root", "a", "b")
+
+# Emails of the property test: few keys, several spellings of each, so that creates
+# collide and case variants meet (SPEC §2: the key is NFKC + casefold of the whole).
+_EMAILS = (
+    "ana@example.com",
+    "ANA@example.com",
+    "Ana@Example.COM",
+    "bo@example.com",
+    "bo@example.org",
+    "çelik@example.com",
+    "ÇELIK@EXAMPLE.com",
+)
+_NAMES = ("Ana", "Bo", "Çelik", "José María", "李", "O'Neil")
+_GROUPS = ("Ventas", "Équipe B", "研修", "staff")
+_LANGUAGES = (None, "es", "pt-BR")
+
+
+def _row(
+    email: str,
+    *,
+    organization: str = "root",
+    first_name: str = "Ana",
+    last_name: str = "García",
+    role: Role = Role.LEARNER,
+    groups: Sequence[str] = (),
+    language: str | None = None,
+) -> UserRow:
+    return UserRow(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        organization=organization,
+        role=role,
+        groups=tuple(groups),
+        language=language,
+    )
+
+
+def _fields(user: UserRow | StoredUser) -> tuple[object, ...]:
+    """The user's fields without the store's id, to compare rows with stored users."""
+    return (
+        user.email,
+        user.first_name,
+        user.last_name,
+        user.organization,
+        user.role,
+        user.groups,
+        user.language,
+    )
+
+
+_ROWS = st.builds(
+    UserRow,
+    first_name=st.sampled_from(_NAMES),
+    last_name=st.sampled_from(_NAMES),
+    email=st.sampled_from(_EMAILS),
+    organization=st.sampled_from(ORGANIZATIONS),
+    role=st.sampled_from(Role),
+    groups=st.lists(st.sampled_from(_GROUPS), max_size=3, unique=True).map(tuple),
+    language=st.sampled_from(_LANGUAGES),
+)
+
+
+def _model_conflicts(
+    model: Mapping[str, StoredUser], writes: Sequence[UserWrite]
+) -> tuple[str, ...]:
+    """The keys a store must report for ``writes`` against the users in ``model``.
+
+    A write conflicts when its key occurs twice in the batch; when it creates a key
+    that exists; when it updates a user that is missing, no longer equal to
+    ``expected`` or updated twice in the batch; or when it moves a user to a key
+    another user holds. Keys are judged against the state before the batch.
+    """
+    holders = {user.key: user.id for user in model.values()}
+    key_counts = Counter(w.key for w in writes)
+    id_counts = Counter(w.expected.id for w in writes if w.expected is not None)
+    keys = set()
+    for write in writes:
+        holder = holders.get(write.key)
+        if key_counts[write.key] > 1:
+            keys.add(write.key)
+        elif write.expected is None:
+            if holder is not None:
+                keys.add(write.key)
+        elif (
+            id_counts[write.expected.id] > 1
+            or model.get(write.expected.id) != write.expected
+            or holder not in (None, write.expected.id)
+        ):
+            keys.add(write.key)
+    return tuple(sorted(keys))
+
+
+class UserStoreContract:
+    """The behaviour every :class:`~userimport.persistence.UserStore` must have.
+
+    Subclass it in a test module under a ``Test`` name and implement
+    :meth:`make_store`; see the module documentation.
+    """
+
+    def make_store(self) -> UserStore:
+        """Return a new, empty store that accepts users of :data:`ORGANIZATIONS`."""
+        raise NotImplementedError(
+            "Subclasses of UserStoreContract implement make_store()."
+        )
+
+    # -- helpers -------------------------------------------------------------
+
+    def _snapshot(self, store: UserStore) -> list[StoredUser]:
+        return list(store.list_users(ORGANIZATIONS))
+
+    def _seed(self, store: UserStore, *rows: UserRow) -> list[StoredUser]:
+        return list(store.apply([UserWrite(row) for row in rows]))
+
+    # -- reading ---------------------------------------------------------------
+
+    def test_new_store_is_empty(self) -> None:
+        """A new store finds no key and lists no user."""
+        store = self.make_store()
+
+        assert dict(store.find_by_keys(["ana@example.com"])) == {}
+        assert list(store.list_users(ORGANIZATIONS)) == []
+
+    def test_is_a_user_store(self) -> None:
+        """The store has the three methods of the ``UserStore`` protocol."""
+        assert isinstance(self.make_store(), UserStore)
+
+    def test_create_then_find_by_key(self) -> None:
+        """A created user is found by the key of any spelling of its email.
+
+        ``ÁLVARO@example.com``, ``álvaro@EXAMPLE.com`` and a spelling with a
+        full-width ``L`` (U+FF2C) share one key (NFKC, then casefold); the stored email
+        keeps the case it was written with.
+        """
+        store = self.make_store()
+        row = _row("ÁLVARO@example.com", first_name="Álvaro")
+
+        (created,) = store.apply([UserWrite(row)])
+
+        assert _fields(row) == _fields(created)
+        assert isinstance(created.id, str)
+        assert created.id != ""
+        for spelling in ("álvaro@EXAMPLE.com", "Á\uff2cVARO@example.com"):
+            key = email_key(spelling)
+            assert {key: created} == dict(store.find_by_keys([key]))
+        assert created.email == "ÁLVARO@example.com"
+
+    def test_find_by_keys_leaves_out_absent_keys(self) -> None:
+        """Only present keys are in the result; absent ones are simply missing."""
+        store = self.make_store()
+        ana, bo = self._seed(store, _row("ana@example.com"), _row("bo@example.com"))
+
+        found = store.find_by_keys(
+            ["ana@example.com", "nobody@example.com", "bo@example.com"]
+        )
+
+        assert {"ana@example.com": ana, "bo@example.com": bo} == dict(found)
+        assert dict(store.find_by_keys([])) == {}
+        assert dict(store.find_by_keys(["nobody@example.com"])) == {}
+
+    def test_find_by_keys_sees_every_organization(self) -> None:
+        """Look-ups ignore organizations: the caller applies visibility (SPEC §5)."""
+        store = self.make_store()
+        users = self._seed(
+            store,
+            _row("ana@example.com", organization="a"),
+            _row("bo@example.com", organization="b"),
+        )
+
+        found = store.find_by_keys(["ana@example.com", "bo@example.com"])
+
+        assert {u.key: u for u in users} == dict(found)
+
+    def test_list_users_by_organizations_ordered_by_key(self) -> None:
+        """Only users of the given organizations are listed, ordered by email key."""
+        store = self.make_store()
+        users = self._seed(
+            store,
+            _row("Zoe@example.com", organization="a"),
+            _row("bo@example.com", organization="b"),
+            _row("ANA@example.com", organization="a"),
+            _row("carl@example.com", organization="root"),
+        )
+        by_email = {u.email: u for u in users}
+
+        assert [by_email["ANA@example.com"], by_email["Zoe@example.com"]] == list(
+            store.list_users(["a"])
+        )
+        assert [
+            by_email["ANA@example.com"],
+            by_email["bo@example.com"],
+            by_email["Zoe@example.com"],
+        ] == list(store.list_users({"a", "b", "nowhere"}))
+        assert list(store.list_users([])) == []
+        assert list(store.list_users(["nowhere"])) == []
+
+    # -- writing ---------------------------------------------------------------
+
+    def test_apply_returns_stored_users_in_write_order(self) -> None:
+        """``apply`` returns one stored user per write, in order, with distinct ids."""
+        store = self.make_store()
+        rows = [_row(f"user{i}@example.com", first_name=f"U{i}") for i in range(5)]
+
+        stored = store.apply([UserWrite(row) for row in rows])
+
+        assert [_fields(r) for r in rows] == [_fields(u) for u in stored]
+        assert len(rows) == len({u.id for u in stored})
+        assert sorted(stored, key=lambda u: u.key) == self._snapshot(store)
+
+    def test_empty_batch_writes_nothing(self) -> None:
+        """An empty batch succeeds and returns nothing."""
+        store = self.make_store()
+        self._seed(store, _row("ana@example.com"))
+        before = self._snapshot(store)
+
+        assert list(store.apply([])) == []
+        assert before == self._snapshot(store)
+
+    def test_update_with_matching_expected(self) -> None:
+        """An update whose ``expected`` is current overwrites the user, same id."""
+        store = self.make_store()
+        (ana,) = self._seed(store, _row("ana@example.com"))
+        new = _row(
+            "ana@example.com",
+            first_name="Ana María",
+            organization="a",
+            role=Role.MANAGER,
+            groups=["Ventas"],
+            language="es",
+        )
+
+        (updated,) = store.apply([UserWrite(new, expected=ana)])
+
+        assert ana.id == updated.id
+        assert _fields(new) == _fields(updated)
+        assert {"ana@example.com": updated} == dict(
+            store.find_by_keys(["ana@example.com"])
+        )
+        assert [updated] == self._snapshot(store)
+
+    def test_update_may_change_the_case_of_the_email(self) -> None:
+        """An update to another spelling of the same key stores the new spelling."""
+        store = self.make_store()
+        (ana,) = self._seed(store, _row("ana@example.com"))
+
+        (updated,) = store.apply([UserWrite(_row("ANA@Example.com"), expected=ana)])
+
+        assert updated.email == "ANA@Example.com"
+        assert [updated] == self._snapshot(store)
+
+    def test_update_may_move_a_user_to_a_free_key(self) -> None:
+        """An update to an unused email frees the old key and takes the new one."""
+        store = self.make_store()
+        (ana,) = self._seed(store, _row("ana@example.com"))
+
+        (moved,) = store.apply([UserWrite(_row("ana@example.org"), expected=ana)])
+
+        assert ana.id == moved.id
+        assert {"ana@example.org": moved} == dict(
+            store.find_by_keys(["ana@example.com", "ana@example.org"])
+        )
+
+    def test_creates_and_updates_in_one_batch(self) -> None:
+        """A batch may mix creates and updates; each is applied."""
+        store = self.make_store()
+        ana, bo = self._seed(store, _row("ana@example.com"), _row("bo@example.com"))
+        writes = [
+            UserWrite(_row("carl@example.com")),
+            UserWrite(_row("bo@example.com", role=Role.ADMIN), expected=bo),
+            UserWrite(_row("dee@example.com")),
+        ]
+
+        carl, bo2, dee = store.apply(writes)
+
+        assert bo.id == bo2.id
+        assert bo2.role == Role.ADMIN
+        assert len({ana.id, bo.id, carl.id, dee.id}) == 4
+        assert sorted([ana, bo2, carl, dee], key=lambda u: u.key) == self._snapshot(
+            store
+        )
+
+    def test_optional_fields_round_trip(self) -> None:
+        """Empty groups and a ``None`` language come back as ``()`` and ``None``;
+        several groups come back in order, with their accents."""
+        store = self.make_store()
+        bare = _row("bare@example.com", groups=(), language=None)
+        full = _row(
+            "full@example.com",
+            first_name="José María",
+            last_name="李 O'Neil",
+            groups=["研修", "Équipe B", "Ventas"],
+            language="pt-BR",
+        )
+
+        stored = store.apply([UserWrite(bare), UserWrite(full)])
+        found = store.find_by_keys(["bare@example.com", "full@example.com"])
+
+        assert [_fields(bare), _fields(full)] == [_fields(u) for u in stored]
+        assert [_fields(bare), _fields(full)] == [
+            _fields(found["bare@example.com"]),
+            _fields(found["full@example.com"]),
+        ]
+        assert found["bare@example.com"].groups == ()
+        assert found["bare@example.com"].language is None
+
+    @pytest.mark.parametrize("role", list(Role))
+    def test_role_round_trips_as_the_enum(self, role: Role) -> None:
+        """Every role comes back as the ``Role`` member that was written."""
+        store = self.make_store()
+        self._seed(store, _row("ana@example.com", role=role))
+
+        found = store.find_by_keys(["ana@example.com"])["ana@example.com"]
+
+        assert role == found.role
+        assert isinstance(found.role, Role)
+
+    def test_big_batch_in_one_apply(self) -> None:
+        """500 users are written by one ``apply`` (2.5 uploads' worth)."""
+        store = self.make_store()
+        rows = [
+            _row(f"user{i:03}@example.com", organization=ORGANIZATIONS[i % 3])
+            for i in range(500)
+        ]
+
+        stored = store.apply([UserWrite(row) for row in rows])
+
+        assert [_fields(r) for r in rows] == [_fields(u) for u in stored]
+        assert len(self._snapshot(store)) == 500
+        assert len(store.find_by_keys([r.key for r in rows])) == 500
+
+    # -- conflicts: nothing is written -----------------------------------------
+
+    def test_create_of_an_existing_key_conflicts(self) -> None:
+        """Creating a key that exists (in any spelling) raises ``CommitConflict``
+        with that key, and no other write of the batch happens."""
+        store = self.make_store()
+        self._seed(store, _row("ana@example.com"))
+        before = self._snapshot(store)
+
+        with pytest.raises(CommitConflict) as info:
+            store.apply(
+                [UserWrite(_row("new@example.com")), UserWrite(_row("ANA@example.com"))]
+            )
+
+        assert info.value.keys == ("ana@example.com",)
+        assert before == self._snapshot(store)
+        assert dict(store.find_by_keys(["new@example.com"])) == {}
+
+    def test_duplicate_key_in_one_batch_conflicts(self) -> None:
+        """Two writes of one batch with the same key (any spelling) conflict."""
+        store = self.make_store()
+
+        with pytest.raises(CommitConflict) as info:
+            store.apply(
+                [
+                    UserWrite(_row("Ana@example.com")),
+                    UserWrite(_row("new@example.com")),
+                    UserWrite(_row("ana@EXAMPLE.com")),
+                ]
+            )
+
+        assert info.value.keys == ("ana@example.com",)
+        assert self._snapshot(store) == []
+
+    def test_stale_expected_conflicts(self) -> None:
+        """An update whose ``expected`` is no longer the stored user conflicts
+        (someone changed the user since the review)."""
+        store = self.make_store()
+        ana, bo = self._seed(store, _row("ana@example.com"), _row("bo@example.com"))
+        store.apply(
+            [UserWrite(_row("ana@example.com", first_name="Ann"), expected=ana)]
+        )
+        before = self._snapshot(store)
+
+        with pytest.raises(CommitConflict) as info:
+            store.apply(
+                [
+                    UserWrite(_row("bo@example.com", role=Role.ADMIN), expected=bo),
+                    UserWrite(_row("ana@example.com", role=Role.ADMIN), expected=ana),
+                    UserWrite(_row("new@example.com")),
+                ]
+            )
+
+        assert info.value.keys == ("ana@example.com",)
+        assert before == self._snapshot(store)
+
+    @pytest.mark.parametrize("missing_id", ["no-such-user", "999999999"])
+    def test_update_of_a_missing_user_conflicts(self, missing_id: str) -> None:
+        """An update of an id the store does not hold conflicts, whatever the id
+        looks like (a preview kept by a web client may come back tampered with)."""
+        store = self.make_store()
+        (ana,) = self._seed(store, _row("ana@example.com"))
+        ghost = StoredUser(
+            id=missing_id,
+            email="ghost@example.com",
+            first_name="G",
+            last_name="Host",
+            organization="root",
+        )
+        before = self._snapshot(store)
+
+        with pytest.raises(CommitConflict) as info:
+            store.apply(
+                [
+                    UserWrite(_row("ana@example.com", first_name="Ann"), expected=ana),
+                    UserWrite(_row("ghost@example.com"), expected=ghost),
+                ]
+            )
+
+        assert info.value.keys == ("ghost@example.com",)
+        assert before == self._snapshot(store)
+
+    def test_update_to_the_key_of_another_user_conflicts(self) -> None:
+        """An update cannot move a user onto a key another user holds."""
+        store = self.make_store()
+        ana, _ = self._seed(store, _row("ana@example.com"), _row("bo@example.com"))
+        before = self._snapshot(store)
+
+        with pytest.raises(CommitConflict) as info:
+            store.apply([UserWrite(_row("BO@example.com"), expected=ana)])
+
+        assert info.value.keys == ("bo@example.com",)
+        assert before == self._snapshot(store)
+
+    def test_same_user_updated_twice_in_one_batch_conflicts(self) -> None:
+        """Two updates of one user in one batch conflict, even to different keys."""
+        store = self.make_store()
+        (ana,) = self._seed(store, _row("ana@example.com"))
+        before = self._snapshot(store)
+
+        with pytest.raises(CommitConflict) as info:
+            store.apply(
+                [
+                    UserWrite(_row("ana@example.org"), expected=ana),
+                    UserWrite(_row("ana@example.net"), expected=ana),
+                ]
+            )
+
+        assert info.value.keys == ("ana@example.net", "ana@example.org")
+        assert before == self._snapshot(store)
+
+    def test_conflict_reports_every_key_sorted(self) -> None:
+        """One ``CommitConflict`` names the keys of all conflicting writes, sorted,
+        whatever kind of conflict each one is."""
+        store = self.make_store()
+        _, bo = self._seed(store, _row("ana@example.com"), _row("bo@example.com"))
+        store.apply([UserWrite(_row("bo@example.com", first_name="Bob"), expected=bo)])
+        before = self._snapshot(store)
+
+        with pytest.raises(CommitConflict) as info:
+            store.apply(
+                [
+                    UserWrite(_row("zed@example.com")),
+                    UserWrite(_row("Zed@example.com")),
+                    UserWrite(_row("free@example.com")),
+                    UserWrite(_row("bo@example.com"), expected=bo),
+                    UserWrite(_row("ANA@example.com")),
+                ]
+            )
+
+        assert info.value.keys == (
+            "ana@example.com",
+            "bo@example.com",
+            "zed@example.com",
+        )
+        assert before == self._snapshot(store)
+
+    # -- concurrency -----------------------------------------------------------
+
+    def test_concurrent_batches_have_one_winner_per_key(self) -> None:
+        """8 threads apply overlapping batches of creates to one store at once.
+
+        Every batch either wins whole or fails whole with ``CommitConflict`` naming
+        keys another batch won; no key is ever written twice.
+        """
+        store = self.make_store()
+        threads, batches, size = 8, 4, 4
+        rng = random.Random(7)
+        pool = [f"user{i}@example.com" for i in range(24)]
+        plans = [
+            [rng.sample(pool, size) for _ in range(batches)] for _ in range(threads)
+        ]
+        outcomes: list[tuple[str, list[UserRow], object]] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(threads)
+
+        def work(thread: int) -> None:
+            barrier.wait(timeout=30)
+            for number, emails in enumerate(plans[thread]):
+                tag = f"t{thread}b{number}"
+                # Odd threads shout, so that racing writes differ in spelling only.
+                rows = [
+                    _row(e.upper() if thread % 2 else e, first_name=tag) for e in emails
+                ]
+                outcome: object
+                try:
+                    outcome = list(store.apply([UserWrite(r) for r in rows]))
+                except Exception as error:  # recorded, asserted on below
+                    outcome = error
+                with lock:
+                    outcomes.append((tag, rows, outcome))
+
+        workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+
+        assert threads * batches == len(outcomes)
+        unexpected = [
+            repr(o)
+            for _, _, o in outcomes
+            if isinstance(o, BaseException) and not isinstance(o, CommitConflict)
+        ]
+        assert unexpected == []
+        final = {u.key: u for u in self._snapshot(store)}
+        won: list[StoredUser] = []
+        for tag, rows, outcome in outcomes:
+            owners = [
+                final[r.key].first_name == tag if r.key in final else False
+                for r in rows
+            ]
+            if isinstance(outcome, CommitConflict):
+                assert [False] * size == owners
+                assert outcome.keys
+                assert set(outcome.keys) <= {r.key for r in rows}
+                assert set(outcome.keys) <= set(final)
+            else:
+                assert isinstance(outcome, list)
+                assert [True] * size == owners
+                won.extend(outcome)
+        assert sorted(won, key=lambda u: u.key) == list(final.values())
+
+    # -- against a model ---------------------------------------------------------
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        # The same test runs on every subclass (one executor each), and a store
+        # may be slow to make: both are expected here.
+        suppress_health_check=[HealthCheck.differing_executors, HealthCheck.too_slow],
+    )
+    @given(data=st.data())
+    def test_behaves_like_a_dictionary_model(self, data: st.DataObject) -> None:
+        """Random batches of creates and (stale, missing, conflicting) updates give
+        the same results, conflicts and state as a plain dictionary model."""
+        store = self.make_store()
+        model: dict[str, StoredUser] = {}
+        for _ in range(data.draw(st.integers(1, 5), label="batches")):
+            writes = self._draw_batch(data, model)
+            conflicts = _model_conflicts(model, writes)
+            if conflicts:
+                with pytest.raises(CommitConflict) as info:
+                    store.apply(writes)
+                assert conflicts == info.value.keys
+            else:
+                stored = list(store.apply(writes))
+                assert [_fields(w.user) for w in writes] == [_fields(u) for u in stored]
+                for write, user in zip(writes, stored, strict=True):
+                    if write.expected is None:
+                        assert user.id not in model
+                    else:
+                        assert write.expected.id == user.id
+                    model[user.id] = user
+                assert len(writes) == len({u.id for u in stored})
+            expected = sorted(model.values(), key=lambda u: u.key)
+            assert expected == self._snapshot(store)
+            keys = {email_key(e) for e in _EMAILS}
+            assert {u.key: u for u in expected} == dict(store.find_by_keys(keys))
+
+    def _draw_batch(
+        self, data: st.DataObject, model: Mapping[str, StoredUser]
+    ) -> list[UserWrite]:
+        users = sorted(model.values(), key=lambda u: u.id)
+        kinds = ["create", "update", "stale", "missing"] if users else ["create"]
+        writes = []
+        for _ in range(data.draw(st.integers(0, 4), label="writes")):
+            kind = data.draw(st.sampled_from(kinds), label="kind")
+            row = data.draw(_ROWS, label="row")
+            if kind == "create":
+                writes.append(UserWrite(row))
+                continue
+            target = data.draw(st.sampled_from(users), label="target")
+            if data.draw(st.booleans(), label="keep email"):
+                row = attrs.evolve(row, email=target.email)
+            expected = {
+                "update": target,
+                "stale": attrs.evolve(target, first_name=target.first_name + "!"),
+                "missing": attrs.evolve(target, id="missing-" + target.id),
+            }[kind]
+            writes.append(UserWrite(row, expected=expected))
+        return writes
