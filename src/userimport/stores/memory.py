@@ -8,7 +8,6 @@ Every other adapter proves it behaves the same with :mod:`userimport.testing`.
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -153,7 +152,9 @@ class MemoryStore:
 
     def _fresh_ids(self, taken: Mapping[str, object]) -> Iterator[tuple[int, str]]:
         """Yield ``(counter, id)`` for ids after the last one handed out, unused."""
-        for number in itertools.count(self._last_id + 1):
+        number = self._last_id
+        while True:
+            number += 1
             if str(number) not in taken:
                 yield number, str(number)
 
