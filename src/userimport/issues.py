@@ -60,6 +60,59 @@ class IssueCode(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    @property
+    def description(self) -> str:
+        """What the code means, in one sentence (for documentation and help)."""
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS: dict[IssueCode, str] = {
+    IssueCode.EMPTY_FILE: "The upload holds no bytes, or only blank lines.",
+    IssueCode.FILE_TOO_LARGE: "The upload is larger than `max_bytes`; "
+    "reading stopped at the limit.",
+    IssueCode.BINARY_FILE: "The upload is not text: an Excel workbook, a PDF, "
+    "an image or another binary file.",
+    IssueCode.UNDECODABLE: "The text cannot be decoded in the forced encoding, "
+    "or in any accepted one.",
+    IssueCode.MALFORMED_CSV: "The CSV structure is broken, for example "
+    "a quote that is never closed.",
+    IssueCode.MISSING_COLUMNS: "A required column (first name, last name, email) "
+    "is not in the header.",
+    IssueCode.DUPLICATE_COLUMNS: "Two header cells name the same column.",
+    IssueCode.NO_ROWS: "The file has a header but no user rows.",
+    IssueCode.TOO_MANY_ROWS: "The file has more rows than `max_rows` "
+    "(200 by default); nothing is imported.",
+    IssueCode.UNKNOWN_COLUMNS: "Some header cells name no known column; "
+    "those columns are ignored (warning).",
+    IssueCode.ENCODING_GUESSED: "The encoding was guessed; check that accented "
+    "names look right (warning).",
+    IssueCode.EXAMPLE_ROW: "The template's example row was left in the file; "
+    "it is skipped (warning).",
+    IssueCode.MISSING_VALUE: "A required value is empty.",
+    IssueCode.VALUE_TOO_LONG: "A value is longer than its column allows.",
+    IssueCode.INVALID_CHARACTERS: "A value holds control, invisible or "
+    "bidirectional characters, or starts like a spreadsheet formula.",
+    IssueCode.INVALID_EMAIL: "The email address is not valid.",
+    IssueCode.DUPLICATE_EMAIL: "The same email appears in an earlier row "
+    "(compared without case).",
+    IssueCode.EMAIL_EXISTS: "A user you manage already has this email; "
+    "its severity follows `on_existing`.",
+    IssueCode.EMAIL_TAKEN: "A user outside the organizations you manage "
+    "has this email.",
+    IssueCode.UNKNOWN_ORGANIZATION: "No organization you manage matches the "
+    "reference (the same whether it exists elsewhere or not).",
+    IssueCode.AMBIGUOUS_ORGANIZATION: "Several organizations you manage match "
+    "the reference.",
+    IssueCode.INVALID_ROLE: "The role is not one of learner, instructor, "
+    "manager, admin.",
+    IssueCode.ROLE_NOT_ALLOWED: "The role is above the importing administrator's own.",
+    IssueCode.INVALID_LANGUAGE: "The language is not an ISO 639-1 code, "
+    "optionally with a region (`es`, `pt-BR`).",
+    IssueCode.WRONG_FIELD_COUNT: "The row has more cells than the header, "
+    "and the extra cells are not empty.",
+    IssueCode.HOST_CHECK: "A rule of the host application failed.",
+}
+
 
 #: The codes that describe the file as a whole; an error among them blocks the import.
 FILE_ERROR_CODES = frozenset(
