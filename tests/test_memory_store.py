@@ -183,23 +183,6 @@ def test_conflict_checks_happen_before_any_write() -> None:
     assert store.puts == 0
 
 
-def test_a_key_given_up_in_a_batch_is_still_taken_in_it() -> None:
-    """Keys are judged against the state before the batch: an update moving Ana
-    away from her key and a create of that key in the same batch conflict."""
-    store = MemoryStore([ANA])
-
-    with pytest.raises(CommitConflict) as info:
-        store.apply(
-            [
-                UserWrite(_row("ana@example.org"), expected=ANA),
-                UserWrite(_row("ana@example.com")),
-            ]
-        )
-
-    assert info.value.keys == ("ana@example.com",)
-    assert _everything(store) == [ANA]
-
-
 def test_list_users_returns_a_snapshot() -> None:
     """Lists and look-ups returned earlier do not change with later writes."""
     store = MemoryStore([ANA])
