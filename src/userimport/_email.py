@@ -1,0 +1,251 @@
+"""Email normalisation with a fast path that gives exactly email-validator's verdict.
+
+``email_validator.validate_email`` costs tens of microseconds per address, most of it
+in the checks of the part after the ``@`` (UTS #46 mapping, IDNA, special-use names),
+and a company's users share one to three domains. This module validates each distinct
+domain once and handles the common local part (an ASCII RFC 5322 dot-atom) itself, and
+sends everything else to ``validate_email`` unchanged.
+
+Why the shortcut is exact, reading email-validator 2.4's ``validate_email``:
+
+1. ``split_email`` cuts at the first ``@`` or ``<`` outside quotes. A dot-atom local
+   part has neither, nor quotes, so the domain part is everything after the first ``@``
+   whatever the local part is; no display name is possible.
+2. ``validate_email_local_part`` accepts a dot-atom (``DOT_ATOM_TEXT``) unchanged, and
+   NFC leaves ASCII alone. The only later change to the local part is lower-casing the
+   RFC 2142 mailbox names (``info``, ``postmaster``, ...).
+3. The domain checks (``validate_email_domain_name``, or the rejection of an empty part
+   or of a bracketed literal) depend on the domain part alone. So a domain that passes
+   with the local part ``a`` passes, with the same normalised forms, with any other.
+4. What spans both parts is the length check of RFC 5321 4.5.3.1.3 (254 octets, on
+   the original, normalised and IDNA-ASCII forms) and it comes after the domain
+   checks; the fast path does not build email-validator's length messages: an address
+   over a limit goes to ``validate_email``, as does any address whose domain failed.
+
+``tests/test_email.py`` checks all of this differentially against ``validate_email``
+with hypothesis, so an email-validator release that changes a rule fails the tests
+instead of silently diverging.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Final
+
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+
+from userimport.schema import email_key
+
+__all__ = [
+    "RFC2142_MAILBOX_NAMES",
+    "explain_email_error",
+    "explain_key_error",
+    "normalize_email",
+]
+
+
+def _validate_email(address: str) -> ValidatedEmail:
+    """``validate_email`` with every option spelled out.
+
+    No module-level default of email-validator (process-wide, changeable by anyone)
+    can change our verdict; in particular there is no DNS look-up (SPEC §1).
+    """
+    return validate_email(
+        address,
+        allow_smtputf8=True,
+        allow_empty_local=False,
+        allow_quoted_local=False,
+        allow_domain_literal=False,
+        allow_display_name=False,
+        strict=False,
+        check_deliverability=False,
+        test_environment=False,
+        globally_deliverable=True,
+    )
+
+
+# RFC 5322 3.2.3 atext, as in email-validator's rfc_constants.ATEXT: an unquoted local
+# part is one or more runs of these separated by single dots. The match includes the
+# first "@" so that ``m.end()`` is where the domain part starts.
+_ATEXT: Final = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
+_DOT_ATOM_LOCAL_AT: Final = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*@")
+
+#: RFC 2142 mailbox names, which email-validator lower-cases in the local part
+#: (its ``rfc_constants.CASE_INSENSITIVE_MAILBOX_NAMES``; a test keeps them equal).
+RFC2142_MAILBOX_NAMES: Final = frozenset(
+    {
+        "info",
+        "marketing",
+        "sales",
+        "support",
+        "abuse",
+        "noc",
+        "security",
+        "postmaster",
+        "hostmaster",
+        "usenet",
+        "news",
+        "webmaster",
+        "www",
+        "uucp",
+        "ftp",
+    }
+)
+
+# RFC 5321 4.5.3.1.3 (with RFC 3696 errata 1690): 254 octets for a whole address.
+_EMAIL_MAX_OCTETS: Final = 254
+# RFC 1035 2.3.4: longer domain parts are rejected by email-validator's first check,
+# so they are never worth a cache entry (this also bounds the cache's memory).
+_DOMAIN_MAX_LENGTH: Final = 253
+# Distinct domains kept; a company has a handful, a platform a few hundred.
+_DOMAIN_CACHE_SIZE: Final = 2048
+
+
+def _octets(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def _domain_forms(domain: str) -> tuple[str, str] | None:
+    """email-validator's normalised and IDNA-ASCII forms of a domain part, or ``None``.
+
+    The domain is validated by the public ``validate_email`` behind the shortest valid
+    local part; ``None`` (an invalid domain, or one so long that even the probe is too
+    long) sends the address to the full ``validate_email``, which then explains.
+    """
+    try:
+        probe = _validate_email("a@" + domain)
+    except EmailNotValidError:
+        return None
+    return probe.domain, probe.ascii_domain
+
+
+@functools.lru_cache(maxsize=_DOMAIN_CACHE_SIZE)
+def _domain_info(domain: str) -> tuple[str, str, int] | None:
+    """What every address ``<dot-atom>@domain`` shares, or ``None`` to ask slowly.
+
+    Returns:
+        The normalised domain; the domain of the key (NFKC, then case-folded, as in
+        :func:`userimport.schema.email_key`), checked to be a valid domain too; and the
+        longest of the six domain forms whose address lengths email-validator checks
+        (original, normalised, IDNA-ASCII; for the address and for its key), in UTF-8
+        octets. ``functools.lru_cache`` keeps this bounded and thread-safe.
+    """
+    forms = _domain_forms(domain)
+    if forms is None:
+        return None
+    unicode_domain, ascii_domain = forms
+    key_domain = email_key(unicode_domain)
+    key_forms = _domain_forms(key_domain)
+    if key_forms is None:
+        return None
+    longest = max(
+        _octets(domain),
+        _octets(unicode_domain),
+        len(ascii_domain),
+        _octets(key_domain),
+        _octets(key_forms[0]),
+        len(key_forms[1]),
+    )
+    return unicode_domain, key_domain, longest
+
+
+def _fast(address: str) -> tuple[str, str] | None:
+    """``(normalised, key)`` of a valid *address*, or ``None`` when not sure.
+
+    ``None`` never means invalid: this shortcut only decides the common case of a
+    dot-atom ASCII local part at a valid domain, within the length limits.
+    """
+    match = _DOT_ATOM_LOCAL_AT.match(address)
+    if match is None:
+        return None
+    at = match.end()
+    domain = address[at:]
+    if len(domain) > _DOMAIN_MAX_LENGTH:
+        return None
+    info = _domain_info(domain)
+    if info is None:
+        return None
+    unicode_domain, key_domain, longest = info
+    local = address[: at - 1]
+    # RFC 5321 4.5.3.1.3: each form of the address and of its key fits in 254 octets
+    # (the local part is ASCII, so its length is its octet count).
+    if at + longest > _EMAIL_MAX_OCTETS:
+        return None
+    lower = local.lower()
+    if lower in RFC2142_MAILBOX_NAMES:
+        local = lower
+    # "@" never combines in Unicode normalisation and case folding works character by
+    # character, so the key of local@domain is lower(local)@key(domain).
+    return f"{local}@{unicode_domain}", f"{lower}@{key_domain}"
+
+
+_SENTENCE_BREAK: Final = re.compile(r"\.\s+([A-Z])(?=[a-z ])")
+
+
+def _reason(explanation: str) -> str:
+    """email-validator's explanation as a clause: one sentence, lower-case start."""
+    text = explanation.strip().rstrip(".")
+    text = _SENTENCE_BREAK.sub(lambda m: "; " + m.group(1).lower(), text)
+    if text[:1].isupper() and not text[1:2].isupper():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def explain_email_error(explanation: str) -> str:
+    """email-validator's explanation as one sentence for the administrator.
+
+    ``"The part after the @-sign is not valid. It should have a period."`` becomes
+    ``"Correct this email address: the part after the @-sign is not valid; it should
+    have a period."``
+
+    Args:
+        explanation: ``str()`` of an ``EmailNotValidError``.
+    """
+    return f"Correct this email address: {_reason(explanation)}."
+
+
+def explain_key_error(explanation: str) -> str:
+    """The sentence for an address whose case-folded key is not valid (SPEC §2).
+
+    Args:
+        explanation: ``str()`` of the ``EmailNotValidError`` raised for the key.
+    """
+    return (
+        "Correct this email address: once upper and lower case are treated alike"
+        f" it is no longer valid ({_reason(explanation)})."
+    )
+
+
+def normalize_email(text: str) -> tuple[str, str] | str:
+    """Validate and normalise one email address, with no DNS look-up.
+
+    The verdict and the normalised address are exactly those of
+    ``email_validator.validate_email(text.strip(), check_deliverability=False)``
+    (common addresses take a shortcut that validates each distinct domain once, see
+    the module's docstring). The uniqueness key (:func:`userimport.schema.email_key`:
+    NFKC, then case-folded whole, SPEC §2) must be a valid address too.
+
+    Args:
+        text: The address as typed; surrounding whitespace is ignored.
+
+    Returns:
+        ``(normalised, key)``: the normalised address keeps the case of the part
+        before the ``@``; or, when the address (or its key) is not valid, one English
+        sentence saying what to correct.
+    """
+    address = text.strip()
+    fast = _fast(address)
+    if fast is not None:
+        return fast
+    try:
+        normalized = _validate_email(address).normalized
+    except EmailNotValidError as error:
+        return explain_email_error(str(error))
+    key = email_key(normalized)
+    if _fast(key) is None:
+        try:
+            _validate_email(key)
+        except EmailNotValidError as error:
+            return explain_key_error(str(error))
+    return normalized, key
