@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from userimport.exceptions import CommitConflict, StoreError
 from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.schema import Role, UserRow
-from userimport.stores.memory import MemoryStore
+from userimport.stores import MemoryStore, conflicting_keys
 from userimport.testing import ORGANIZATIONS, UserStoreContract
 
 
@@ -193,3 +193,16 @@ def test_list_users_returns_a_snapshot() -> None:
 
     assert list(listed) == [ANA]
     assert dict(found) == {"ana@example.com": ANA}
+
+
+def test_conflicting_keys_ignores_unrelated_users() -> None:
+    """Users the batch does not touch change nothing; an updated id that the
+    adapter did not pass in counts as missing."""
+    zed = StoredUser("9", "zed@example.com", "Zed", "Z", "b")
+    writes = [
+        UserWrite(_row("new@example.com")),
+        UserWrite(_row("ana@example.com", first_name="Ann"), expected=ANA),
+    ]
+
+    assert conflicting_keys(writes, [ANA, zed]) == ()
+    assert conflicting_keys(writes, [zed]) == ("ana@example.com",)

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -61,6 +60,7 @@ from hypothesis import strategies as st
 from userimport.exceptions import CommitConflict
 from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.schema import Role, UserRow, email_key
+from userimport.stores.memory import conflicting_keys
 
 __all__ = ["ORGANIZATIONS", "UserStoreContract"]
 
@@ -127,36 +127,6 @@ _ROWS = st.builds(
     groups=st.lists(st.sampled_from(_GROUPS), max_size=3, unique=True).map(tuple),
     language=st.sampled_from(_LANGUAGES),
 )
-
-
-def _model_conflicts(
-    model: Mapping[str, StoredUser], writes: Sequence[UserWrite]
-) -> tuple[str, ...]:
-    """The keys a store must report for ``writes`` against the users in ``model``.
-
-    A write conflicts when its key occurs twice in the batch; when it creates a key
-    that exists; when it updates a user that is missing, no longer equal to
-    ``expected`` or updated twice in the batch; or when it moves a user to a key
-    another user holds. Keys are judged against the state before the batch.
-    """
-    holders = {user.key: user.id for user in model.values()}
-    key_counts = Counter(w.key for w in writes)
-    id_counts = Counter(w.expected.id for w in writes if w.expected is not None)
-    keys = set()
-    for write in writes:
-        holder = holders.get(write.key)
-        if key_counts[write.key] > 1:
-            keys.add(write.key)
-        elif write.expected is None:
-            if holder is not None:
-                keys.add(write.key)
-        elif (
-            id_counts[write.expected.id] > 1
-            or model.get(write.expected.id) != write.expected
-            or holder not in (None, write.expected.id)
-        ):
-            keys.add(write.key)
-    return tuple(sorted(keys))
 
 
 class UserStoreContract:
@@ -641,12 +611,13 @@ class UserStoreContract:
     @given(data=st.data())
     def test_behaves_like_a_dictionary_model(self, data: st.DataObject) -> None:
         """Random batches of creates and (stale, missing, conflicting) updates give
-        the same results, conflicts and state as a plain dictionary model."""
+        the same results and state as a plain dictionary model, and the conflicts
+        :func:`~userimport.stores.conflicting_keys` predicts for it."""
         store = self.make_store()
         model: dict[str, StoredUser] = {}
         for _ in range(data.draw(st.integers(1, 6), label="batches")):
             writes = self._draw_batch(data, model)
-            conflicts = _model_conflicts(model, writes)
+            conflicts = conflicting_keys(writes, model.values())
             if conflicts:
                 with pytest.raises(CommitConflict) as info:
                     store.apply(writes)
