@@ -96,16 +96,16 @@ class OrgTree:
     organization with nothing in it (``False``, ``None``, an empty tuple or set),
     because ids usually come from user input.
 
+    Building is linear in the number of organizations; ``is_within`` and ``get``
+    take constant time; ``subtree_ids`` is linear in the subtree's size; ``path``
+    in the depth.
+
     Args:
         orgs: The organizations, in any order; this order is kept among siblings
             and among roots.
 
     Raises:
         HierarchyError: The data is inconsistent (see above).
-
-    Building is linear in the number of organizations; ``is_within`` and ``get``
-    take constant time; ``subtree_ids`` is linear in the subtree's size; ``path``
-    in the depth.
     """
 
     __slots__ = (
