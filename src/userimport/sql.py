@@ -1,0 +1,695 @@
+"""``SQLStore``: users and organizations in SQL, on SQLAlchemy 2 Core (SPEC §7).
+
+SQLite is the embedded default and PostgreSQL the server we test against; both are
+exercised for real by the test suite (contract, process concurrency, faults).
+
+How a commit stays atomic and race-free:
+
+* One transaction per :meth:`SQLStore.apply`. Inside it the store re-reads the
+  holders of every email key of the batch and the users the batch updates, and
+  judges conflicts exactly like :class:`~userimport.stores.memory.MemoryStore`;
+  on PostgreSQL the updated rows are read ``FOR UPDATE`` (in id order), so they
+  cannot change before the transaction ends.
+* The writes then run sorted by email key, so two transactions that touch the same
+  keys take their locks in the same order and cannot deadlock each other.
+* A real ``UNIQUE`` index on the email key catches the race the re-check cannot see
+  (another transaction creating the same key meanwhile): the driver's
+  ``IntegrityError`` becomes :class:`~userimport.exceptions.CommitConflict`.
+* On SQLite a write transaction starts with ``BEGIN IMMEDIATE``: it takes the
+  database's write lock before it reads, waiting up to ``busy_timeout`` seconds for
+  it, instead of failing with "database is locked" when two deferred transactions
+  both try to upgrade their read lock (https://www.sqlite.org/lang_transaction.html).
+* Every other driver failure becomes :class:`~userimport.exceptions.StoreError`;
+  the transaction is rolled back, so nothing of the batch was written. A PostgreSQL
+  deadlock or serialization failure (SQLSTATE ``40P01`` / ``40001``, only possible
+  with other writers of these tables) is retried a few times first.
+
+The email key is computed by the application (:func:`~userimport.schema.email_key`:
+NFKC, then a full Unicode case fold) and stored in its own column, because SQLite's
+``NOCASE`` and ``lower()`` fold only ASCII (https://www.sqlite.org/datatype3.html#collation).
+On PostgreSQL, keys and organization ids use the ``"C"`` collation, so the database
+orders them by code point exactly as Python does, whatever the database's locale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from userimport.exceptions import CommitConflict, StoreError
+from userimport.hierarchy import Organization, OrgTree
+from userimport.persistence import StoredUser, UserWrite
+from userimport.schema import Role, UserRow
+
+__all__ = ["SQLStore", "metadata", "organizations", "users"]
+
+#: Keys and ids compare and sort by code point on every backend: SQLite's default
+#: ``BINARY`` collation already does; PostgreSQL needs ``COLLATE "C"`` (its default
+#: collation follows the locale, which would sort differently from Python).
+_CODE_POINT_TEXT = sa.Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
+
+#: ``INTEGER PRIMARY KEY`` is SQLite's rowid alias; elsewhere a 64-bit key.
+_USER_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+#: The tables of every :class:`SQLStore`.
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+#: One row per organization; ``parent_id`` is ``NULL`` for a root (SPEC §5).
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", _CODE_POINT_TEXT, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    # Deferred, so a batch may name a parent that comes later in the same statement.
+    sa.Column(
+        "parent_id",
+        _CODE_POINT_TEXT,
+        sa.ForeignKey("organizations.id", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+    ),
+)
+
+#: One row per user. ``groups`` is a JSON array of names, in order: groups are part
+#: of the user's value, always read and written with it and never queried alone by
+#: this library, so one column keeps every write one statement and every read one
+#: ``SELECT`` without a join.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", _USER_ID, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("email_key", _CODE_POINT_TEXT, nullable=False),
+    sa.Column("first_name", sa.Text, nullable=False),
+    sa.Column("last_name", sa.Text, nullable=False),
+    sa.Column("organization", _CODE_POINT_TEXT, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("groups", sa.Text, nullable=False),
+    sa.Column("language", sa.String(35), nullable=True),
+    # SPEC §2: "Stores enforce the key with a real unique index."
+    sa.UniqueConstraint("email_key"),
+    sa.CheckConstraint(
+        sa.column("role").in_([role.value for role in Role]), name="role"
+    ),
+    # The Users screen: one organization's users in key order, from the index alone.
+    sa.Index(None, "organization", "email_key"),
+    # Ids are never reused, even after a host deletes users (a stale preview must
+    # not update a newcomer who got a freed id).
+    sqlite_autoincrement=True,
+)
+
+#: How many values one ``IN (...)`` gets: far below SQLite's oldest limit (999
+#: variables) and PostgreSQL's (65,535 parameters).
+_CHUNK = 500
+
+#: The execution option that marks a connection's transaction as a write.
+_WRITE_OPTION = "userimport_write"
+
+#: PostgreSQL SQLSTATEs after which the whole transaction may simply be retried
+#: (https://www.postgresql.org/docs/15/mvcc-serialization-failure-handling.html).
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+#: Key of the advisory lock that serializes ``create_schema`` on PostgreSQL.
+_SCHEMA_LOCK = 0x75696D70  # "uimp"
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    """Distinct values in lists of at most :data:`_CHUNK`, in a stable order."""
+    unique = sorted(set(values))
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start : start + _CHUNK]
+
+
+def _row_id(user_id: str) -> int | None:
+    """The integer id behind a store id, or ``None`` for an id no row can have."""
+    if not (user_id.isascii() and user_id.isdecimal()):
+        return None
+    number = int(user_id)
+    return number if number < 2**63 else None
+
+
+def _stored(row: sa.Row[Any]) -> StoredUser:
+    """A ``users`` row as a :class:`StoredUser`."""
+    return StoredUser(
+        id=str(row.id),
+        email=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        organization=row.organization,
+        role=Role(row.role),
+        groups=tuple(json.loads(row.groups)),
+        language=row.language,
+    )
+
+
+#: The ``users`` columns a write sets (all but the id).
+_USER_COLUMNS: tuple[str, ...] = (
+    "email",
+    "email_key",
+    "first_name",
+    "last_name",
+    "organization",
+    "role",
+    "groups",
+    "language",
+)
+
+
+def _values(user: UserRow) -> dict[str, Any]:
+    """The column values that store ``user``."""
+    return {
+        "email": user.email,
+        "email_key": user.key,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "organization": user.organization,
+        "role": user.role.value,
+        "groups": json.dumps(list(user.groups), ensure_ascii=False),
+        "language": user.language,
+    }
+
+
+def _conflicts(
+    writes: Sequence[UserWrite],
+    holders: Mapping[str, str],
+    current: Mapping[str, StoredUser],
+) -> tuple[str, ...]:
+    """The sorted keys of the writes that conflict, judged on the state before them.
+
+    The same rules as :class:`~userimport.stores.memory.MemoryStore` (proven by
+    :mod:`userimport.testing`): a key twice in the batch; a create of a held key;
+    an update of a user that is missing, changed, updated twice in the batch, or
+    moved onto a key another user holds.
+
+    Args:
+        writes: The batch.
+        holders: The id of the user holding each key of the batch, if any.
+        current: The stored users the updates of the batch target, by id.
+    """
+    key_counts = Counter(w.key for w in writes)
+    id_counts = Counter(w.expected.id for w in writes if w.expected is not None)
+    keys: set[str] = set()
+    for write in writes:
+        holder = holders.get(write.key)
+        if key_counts[write.key] > 1:
+            keys.add(write.key)
+        elif write.expected is None:
+            if holder is not None:
+                keys.add(write.key)
+        elif (
+            id_counts[write.expected.id] > 1
+            or current.get(write.expected.id) != write.expected
+            or holder not in (None, write.expected.id)
+        ):
+            keys.add(write.key)
+    return tuple(sorted(keys))
+
+
+def _message(error: BaseException) -> str:
+    """The first line of a driver's message (never the SQL or its parameters,
+    which hold users' personal data)."""
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error).strip()
+    return f"{type(orig if orig is not None else error).__name__}: " + (
+        text.splitlines()[0] if text else "no details"
+    )
+
+
+def _store_error(error: BaseException, *, writing: bool) -> StoreError:
+    """The :class:`StoreError` for a driver failure (translated at the boundary)."""
+    outcome = "; nothing was written" if writing else ""
+    return StoreError(f"The database failed ({_message(error)}){outcome}.")
+
+
+def _is_key_violation(error: sa.exc.DBAPIError) -> bool:
+    """Whether the driver refused a row for the unique email key."""
+    # PostgreSQL names the constraint, SQLite the column: both contain "email_key".
+    return isinstance(error, sa.exc.IntegrityError) and "email_key" in str(error.orig)
+
+
+def _is_retryable(error: sa.exc.DBAPIError) -> bool:
+    """Whether the whole transaction may be run again (PostgreSQL deadlock or
+    serialization failure)."""
+    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
+def _is_memory_sqlite(url: sa.URL) -> bool:
+    """Whether a SQLite URL names an in-memory database."""
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _create_engine(url: str | sa.URL, busy_timeout: float) -> Engine:
+    """An engine for a URL, configured for this store's transactions."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # A server may have closed idle connections; test each one on checkout.
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    options: dict[str, Any] = {"connect_args": {"timeout": busy_timeout}}
+    if _is_memory_sqlite(parsed):
+        # One in-memory database lives in one connection: share it across threads
+        # (SQLStore serialises its own use of it with a lock).
+        options["poolclass"] = StaticPool
+        options["connect_args"]["check_same_thread"] = False
+    engine = sa.create_engine(parsed, **options)
+
+    # SQLAlchemy's recipe for SQLite transactions ("Enabling Non-Legacy SQLite
+    # Transactional Modes"): the driver emits no BEGIN of its own; SQLStore's
+    # "begin" hook emits it.
+    @event.listens_for(engine, "connect")
+    def _no_driver_begin(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    return engine
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    """Start a SQLite transaction: ``BEGIN IMMEDIATE`` for writes, so the write
+    lock is taken (or waited for) before anything is read, ``BEGIN`` for reads."""
+    driver = conn.connection.driver_connection
+    if driver is not None and driver.in_transaction:
+        # The driver already opened one (Python 3.12's autocommit=False mode).
+        return
+    write = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class SQLStore:
+    """Users (and optionally organizations) in a SQL database, on SQLAlchemy 2 Core.
+
+    It implements :class:`~userimport.persistence.UserStore`; see the module
+    documentation for how a commit stays atomic under concurrency. Call
+    :meth:`create_schema` once before use (it is idempotent).
+
+    Args:
+        url_or_engine: A database URL (``"sqlite:///users.db"``, ``"sqlite://"`` for
+            in-memory, ``"postgresql+psycopg://user@host/db"``) or an
+            :class:`~sqlalchemy.engine.Engine` you configured. A given engine is
+            not disposed by :meth:`close`; on SQLite the store adds its
+            ``BEGIN IMMEDIATE`` hook to a copy of it (``Engine.execution_options()``)
+            and leaves the engine itself untouched. An in-memory SQLite engine
+            should use :class:`~sqlalchemy.pool.StaticPool`, so that every
+            connection sees the one database.
+        busy_timeout: For SQLite URLs: how many seconds a write waits for another
+            connection's write lock before failing with :class:`StoreError`.
+        retries: How many times a PostgreSQL deadlock or serialization failure is
+            retried before the commit gives up with :class:`CommitConflict`.
+
+    Raises:
+        StoreError: The URL is malformed, or its driver is not installed.
+
+    A store holds a connection pool: create it in the process that uses it (after
+    ``fork``, not before), and :meth:`close` it when done, or use it as a context
+    manager.
+    """
+
+    def __init__(
+        self,
+        url_or_engine: str | sa.URL | Engine,
+        *,
+        busy_timeout: float = 30.0,
+        retries: int = 3,
+    ) -> None:
+        if isinstance(url_or_engine, Engine):
+            base, self._owns_engine = url_or_engine, False
+        else:
+            try:
+                base = _create_engine(url_or_engine, busy_timeout)
+            except (sa.exc.ArgumentError, ImportError) as error:
+                raise StoreError(
+                    f"Cannot use the database URL ({_message(error)})."
+                ) from error
+            self._owns_engine = True
+        self._base = base
+        # A copy that shares the pool, so the hooks below stay the store's own.
+        self._engine: Engine = base.execution_options()
+        self._dialect = base.dialect.name
+        if self._dialect == "sqlite":
+            event.listen(self._engine, "begin", _begin_sqlite)
+        # One in-memory SQLite connection serves every thread: one user at a time.
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock()
+            if isinstance(base.pool, StaticPool)
+            else contextlib.nullcontext()
+        )
+        self._retries = retries
+
+    def __repr__(self) -> str:
+        return f"<SQLStore {self._base.url.render_as_string(hide_password=True)}>"
+
+    @property
+    def engine(self) -> Engine:
+        """The engine the store runs its statements on (a copy of the one given,
+        sharing its pool); hosts may add event listeners to it."""
+        return self._engine
+
+    # -- life cycle ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store's connections (an engine you passed in is left open).
+
+        The data stays in the database: a new store on the same URL finds it. An
+        in-memory SQLite database ends here.
+        """
+        if self._owns_engine:
+            self._base.dispose()
+
+    #: The same as :meth:`close`, for readers used to SQLAlchemy's word.
+    dispose = close
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One transaction; driver failures come out as :class:`StoreError`."""
+        try:
+            with self._lock, self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(**{_WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except sa.exc.SQLAlchemyError as error:
+            raise _store_error(error, writing=write) from error
+
+    def create_schema(self) -> None:
+        """Create the tables and indexes that are missing; a no-op when all exist.
+
+        Raises:
+            StoreError: The database failed; nothing was created.
+        """
+        with self._transaction(write=True) as conn:
+            if self._dialect == "postgresql":
+                # Two processes creating the schema at once would both see no table.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            metadata.create_all(conn)
+
+    # -- organizations ---------------------------------------------------------
+
+    def add_organizations(self, orgs: Iterable[Organization]) -> None:
+        """Add organizations, or rename and move existing ones (by id).
+
+        The result (the stored organizations with these added or replacing the
+        ones of the same id) is validated as an :class:`OrgTree` first, so bad data
+        never lands.
+
+        Raises:
+            HierarchyError: The result would be inconsistent (unknown parent,
+                duplicate id in ``orgs``, cycle, empty id or name); nothing was
+                written.
+            StoreError: The database failed; nothing was written.
+        """
+        given = list(orgs)
+        with self._transaction(write=True) as conn:
+            if self._dialect == "postgresql":
+                # Two concurrent calls could each add half of a cycle; readers
+                # are not blocked by this lock.
+                conn.exec_driver_sql(
+                    "LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE"
+                )
+            stored = {org.id: org for org in self._organizations(conn)}
+            given_ids = {org.id for org in given}
+            OrgTree([o for i, o in stored.items() if i not in given_ids] + given)
+            inserts = [o for o in given if o.id not in stored]
+            updates = [o for o in given if o.id in stored and o != stored[o.id]]
+            if inserts:
+                conn.execute(
+                    sa.insert(organizations),
+                    [
+                        {"id": o.id, "name": o.name, "parent_id": o.parent_id}
+                        for o in inserts
+                    ],
+                )
+            if updates:
+                conn.execute(
+                    sa.update(organizations)
+                    .where(organizations.c.id == sa.bindparam("org_id"))
+                    .values(
+                        name=sa.bindparam("new_name"),
+                        parent_id=sa.bindparam("new_parent_id"),
+                    ),
+                    [
+                        {
+                            "org_id": o.id,
+                            "new_name": o.name,
+                            "new_parent_id": o.parent_id,
+                        }
+                        for o in updates
+                    ],
+                )
+
+    def org_tree(self) -> OrgTree:
+        """The stored organizations as an :class:`OrgTree` (siblings by id).
+
+        Raises:
+            HierarchyError: The stored data is inconsistent (edited outside the
+                store).
+            StoreError: The database failed.
+        """
+        with self._transaction(write=False) as conn:
+            return OrgTree(self._organizations(conn))
+
+    @staticmethod
+    def _organizations(conn: Connection) -> list[Organization]:
+        rows = conn.execute(sa.select(organizations).order_by(organizations.c.id))
+        return [Organization(r.id, r.name, r.parent_id) for r in rows]
+
+    # -- reading users ---------------------------------------------------------
+
+    def find_by_keys(self, keys: Collection[str]) -> Mapping[str, StoredUser]:
+        """The stored users whose email key is among ``keys``, by key.
+
+        Absent keys are left out; users of every organization are returned.
+
+        Raises:
+            StoreError: The database failed.
+        """
+        found: dict[str, StoredUser] = {}
+        with self._transaction(write=False) as conn:
+            for chunk in _chunks(keys):
+                rows = conn.execute(
+                    sa.select(users).where(users.c.email_key.in_(chunk))
+                )
+                found.update((row.email_key, _stored(row)) for row in rows)
+        return found
+
+    def list_users(self, org_ids: Collection[str]) -> Sequence[StoredUser]:
+        """The users of the given organizations, ordered by email key.
+
+        The database filters by organization (an index on ``(organization,
+        email_key)``), so the Users screen of one branch among thousands reads only
+        that branch's users.
+
+        Raises:
+            StoreError: The database failed.
+        """
+        with self._transaction(write=False) as conn:
+            runs = [
+                [
+                    _stored(row)
+                    for row in conn.execute(
+                        sa.select(users)
+                        .where(users.c.organization.in_(chunk))
+                        .order_by(users.c.email_key)
+                    )
+                ]
+                for chunk in _chunks(org_ids)
+            ]
+        if len(runs) == 1:
+            return runs[0]
+        # Each run is in key order (code-point collation): merge, don't re-sort.
+        return list(heapq.merge(*runs, key=lambda user: user.key))
+
+    # -- writing users ---------------------------------------------------------
+
+    def apply(self, writes: Sequence[UserWrite]) -> Sequence[StoredUser]:
+        """Apply every write atomically, in one transaction: all of them or none.
+
+        Conflicts are judged like :class:`~userimport.stores.memory.MemoryStore`
+        does, against the state inside the transaction; the unique index on the
+        email key catches a concurrent create of the same key.
+
+        Raises:
+            CommitConflict: With the sorted keys of every conflicting write.
+                Nothing was written.
+            StoreError: The database failed (connection lost, disk full, locked
+                longer than the busy timeout). Nothing was written, unless the
+                connection was lost during the final ``COMMIT`` itself, whose
+                outcome no client can know: prepare again to see the state.
+
+        Returns:
+            The stored users, in the order of ``writes``.
+        """
+        batch = list(writes)
+        if not batch:
+            return []
+        for attempt in itertools.count(1):
+            try:
+                with self._transaction(write=True) as conn:
+                    return self._apply(conn, batch)
+            except StoreError as error:
+                cause = error.__cause__
+                if not isinstance(cause, sa.exc.DBAPIError):
+                    raise
+                if _is_key_violation(cause):
+                    raise CommitConflict(
+                        "Another commit created some of these users meanwhile; "
+                        "nothing was written.",
+                        keys=self._conflicting_keys(batch),
+                    ) from cause
+                if not _is_retryable(cause):
+                    raise
+                if attempt > self._retries:
+                    raise CommitConflict(
+                        "Concurrent commits kept colliding with this one; "
+                        "nothing was written.",
+                        keys=tuple(sorted({w.key for w in batch})),
+                    ) from cause
+                # Back off a random while, so that the colliding transactions
+                # don't meet again at once.
+                time.sleep(random.uniform(0, 0.05 * attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply(self, conn: Connection, writes: Sequence[UserWrite]) -> list[StoredUser]:
+        """Re-check, then write in email-key order, inside ``conn``'s transaction."""
+        current = self._current(conn, writes)
+        holders = self._holders(conn, [w.key for w in writes])
+        conflicts = _conflicts(writes, holders, current)
+        if conflicts:
+            raise CommitConflict(
+                "Some users changed since the review; nothing was written.",
+                keys=conflicts,
+            )
+        stored: dict[int, StoredUser] = {}
+        order = sorted(range(len(writes)), key=lambda i: writes[i].key)
+        # Consecutive creates are one INSERT and consecutive updates one executemany
+        # UPDATE: still in key order, row by row.
+        for creating, group in itertools.groupby(
+            order, key=lambda i: writes[i].expected is None
+        ):
+            run = list(group)
+            run_writes = [writes[i] for i in run]
+            ids = (
+                self._insert(conn, run_writes)
+                if creating
+                else self._update(conn, run_writes)
+            )
+            for i, user_id in zip(run, ids, strict=True):
+                stored[i] = _stored_user(user_id, writes[i].user)
+        return [stored[i] for i in range(len(writes))]
+
+    @staticmethod
+    def _insert(conn: Connection, creates: Sequence[UserWrite]) -> list[str]:
+        """Insert the users of ``creates`` in one statement; their new ids."""
+        statement = sa.insert(users).returning(users.c.id, sort_by_parameter_order=True)
+        result = conn.execute(statement, [_values(w.user) for w in creates])
+        return [str(new_id) for new_id in result.scalars()]
+
+    @staticmethod
+    def _update(conn: Connection, updates: Sequence[UserWrite]) -> list[str]:
+        """Overwrite the users of ``updates`` (rows locked and checked); their ids."""
+        ids = [w.expected.id for w in updates if w.expected is not None]
+        statement = (
+            sa.update(users)
+            .where(users.c.id == sa.bindparam("user_id"))
+            .values({name: sa.bindparam("new_" + name) for name in _USER_COLUMNS})
+        )
+        conn.execute(
+            statement,
+            [
+                {
+                    "user_id": int(user_id),
+                    **{"new_" + name: v for name, v in _values(w.user).items()},
+                }
+                for user_id, w in zip(ids, updates, strict=True)
+            ],
+        )
+        return ids
+
+    def _current(
+        self, conn: Connection, writes: Sequence[UserWrite]
+    ) -> dict[str, StoredUser]:
+        """The stored users the updates target, by id; locked on PostgreSQL."""
+        ids = {
+            number
+            for w in writes
+            if w.expected is not None and (number := _row_id(w.expected.id)) is not None
+        }
+        current: dict[str, StoredUser] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = sorted(ids)[start : start + _CHUNK]
+            # In id order, so racing commits lock shared rows in the same order.
+            query = (
+                sa.select(users)
+                .where(users.c.id.in_(chunk))
+                .order_by(users.c.id)
+                .with_for_update()
+            )
+            current.update((str(row.id), _stored(row)) for row in conn.execute(query))
+        return current
+
+    @staticmethod
+    def _holders(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
+        """The id of the user holding each of ``keys``, for the keys held."""
+        holders: dict[str, str] = {}
+        for chunk in _chunks(keys):
+            rows = conn.execute(
+                sa.select(users.c.email_key, users.c.id).where(
+                    users.c.email_key.in_(chunk)
+                )
+            )
+            holders.update((row.email_key, str(row.id)) for row in rows)
+        return holders
+
+    def _conflicting_keys(self, writes: Sequence[UserWrite]) -> tuple[str, ...]:
+        """After a unique-key violation: the keys that conflict now, or, if the
+        state shows none (the other transaction is gone), every created key."""
+        with self._transaction(write=False) as conn:
+            current = self._current(conn, writes)
+            holders = self._holders(conn, [w.key for w in writes])
+        return _conflicts(writes, holders, current) or tuple(
+            sorted({w.key for w in writes if w.expected is None})
+        )
+
+
+def _stored_user(user_id: str, user: UserRow) -> StoredUser:
+    """The :class:`StoredUser` that a write of ``user`` under ``user_id`` stored."""
+    return StoredUser(
+        id=user_id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        organization=user.organization,
+        role=user.role,
+        groups=user.groups,
+        language=user.language,
+    )
