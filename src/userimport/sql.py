@@ -7,7 +7,8 @@ How a commit stays atomic and race-free:
 
 * One transaction per :meth:`SQLStore.apply`. Inside it the store re-reads the
   holders of every email key of the batch and the users the batch updates, and
-  judges conflicts exactly like :class:`~userimport.stores.memory.MemoryStore`;
+  judges conflicts with :func:`~userimport.stores.conflicting_keys`, as every
+  adapter does;
   on PostgreSQL the updated rows are read ``FOR UPDATE`` (in id order), so they
   cannot change before the transaction ends.
 * The writes then run sorted by email key, so two transactions that touch the same
@@ -40,7 +41,6 @@ import json
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -55,6 +55,7 @@ from userimport.exceptions import CommitConflict, StoreError
 from userimport.hierarchy import Organization, OrgTree
 from userimport.persistence import StoredUser, UserWrite
 from userimport.schema import Role, UserRow
+from userimport.stores.memory import conflicting_keys
 
 __all__ = ["SQLStore", "metadata", "organizations", "users"]
 
@@ -189,42 +190,6 @@ def _values(user: UserRow) -> dict[str, Any]:
         "groups": json.dumps(list(user.groups), ensure_ascii=False),
         "language": user.language,
     }
-
-
-def _conflicts(
-    writes: Sequence[UserWrite],
-    holders: Mapping[str, str],
-    current: Mapping[str, StoredUser],
-) -> tuple[str, ...]:
-    """The sorted keys of the writes that conflict, judged on the state before them.
-
-    The same rules as :class:`~userimport.stores.memory.MemoryStore` (proven by
-    :mod:`userimport.testing`): a key twice in the batch; a create of a held key;
-    an update of a user that is missing, changed, updated twice in the batch, or
-    moved onto a key another user holds.
-
-    Args:
-        writes: The batch.
-        holders: The id of the user holding each key of the batch, if any.
-        current: The stored users the updates of the batch target, by id.
-    """
-    key_counts = Counter(w.key for w in writes)
-    id_counts = Counter(w.expected.id for w in writes if w.expected is not None)
-    keys: set[str] = set()
-    for write in writes:
-        holder = holders.get(write.key)
-        if key_counts[write.key] > 1:
-            keys.add(write.key)
-        elif write.expected is None:
-            if holder is not None:
-                keys.add(write.key)
-        elif (
-            id_counts[write.expected.id] > 1
-            or current.get(write.expected.id) != write.expected
-            or holder not in (None, write.expected.id)
-        ):
-            keys.add(write.key)
-    return tuple(sorted(keys))
 
 
 def _message(error: BaseException) -> str:
@@ -534,9 +499,9 @@ class SQLStore:
     def apply(self, writes: Sequence[UserWrite]) -> Sequence[StoredUser]:
         """Apply every write atomically, in one transaction: all of them or none.
 
-        Conflicts are judged like :class:`~userimport.stores.memory.MemoryStore`
-        does, against the state inside the transaction; the unique index on the
-        email key catches a concurrent create of the same key.
+        Conflicts are judged by :func:`~userimport.stores.conflicting_keys`, as in
+        every adapter, against the state inside the transaction; the unique index
+        on the email key catches a concurrent create of the same key.
 
         Raises:
             CommitConflict: With the sorted keys of every conflicting write.
@@ -581,9 +546,7 @@ class SQLStore:
 
     def _apply(self, conn: Connection, writes: Sequence[UserWrite]) -> list[StoredUser]:
         """Re-check, then write in email-key order, inside ``conn``'s transaction."""
-        current = self._current(conn, writes)
-        holders = self._holders(conn, [w.key for w in writes])
-        conflicts = _conflicts(writes, holders, current)
+        conflicts = conflicting_keys(writes, self._involved(conn, writes))
         if conflicts:
             raise CommitConflict(
                 "Some users changed since the review; nothing was written.",
@@ -635,48 +598,39 @@ class SQLStore:
         )
         return ids
 
-    def _current(
-        self, conn: Connection, writes: Sequence[UserWrite]
-    ) -> dict[str, StoredUser]:
-        """The stored users the updates target, by id; locked on PostgreSQL."""
-        ids = {
-            number
-            for w in writes
-            if w.expected is not None and (number := _row_id(w.expected.id)) is not None
-        }
-        current: dict[str, StoredUser] = {}
+    @staticmethod
+    def _involved(conn: Connection, writes: Sequence[UserWrite]) -> list[StoredUser]:
+        """The stored users the batch updates (locked on PostgreSQL, in id order, so
+        racing commits lock shared rows in the same order) and those holding its
+        keys: what :func:`~userimport.stores.conflicting_keys` judges."""
+        ids = sorted(
+            {
+                number
+                for w in writes
+                if w.expected is not None
+                and (number := _row_id(w.expected.id)) is not None
+            }
+        )
+        involved: list[StoredUser] = []
         for start in range(0, len(ids), _CHUNK):
-            chunk = sorted(ids)[start : start + _CHUNK]
-            # In id order, so racing commits lock shared rows in the same order.
             query = (
                 sa.select(users)
-                .where(users.c.id.in_(chunk))
+                .where(users.c.id.in_(ids[start : start + _CHUNK]))
                 .order_by(users.c.id)
                 .with_for_update()
             )
-            current.update((str(row.id), _stored(row)) for row in conn.execute(query))
-        return current
-
-    @staticmethod
-    def _holders(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
-        """The id of the user holding each of ``keys``, for the keys held."""
-        holders: dict[str, str] = {}
-        for chunk in _chunks(keys):
-            rows = conn.execute(
-                sa.select(users.c.email_key, users.c.id).where(
-                    users.c.email_key.in_(chunk)
-                )
-            )
-            holders.update((row.email_key, str(row.id)) for row in rows)
-        return holders
+            involved.extend(_stored(row) for row in conn.execute(query))
+        for chunk in _chunks(w.key for w in writes):
+            query = sa.select(users).where(users.c.email_key.in_(chunk))
+            involved.extend(_stored(row) for row in conn.execute(query))
+        return involved
 
     def _conflicting_keys(self, writes: Sequence[UserWrite]) -> tuple[str, ...]:
         """After a unique-key violation: the keys that conflict now, or, if the
         state shows none (the other transaction is gone), every created key."""
         with self._transaction(write=False) as conn:
-            current = self._current(conn, writes)
-            holders = self._holders(conn, [w.key for w in writes])
-        return _conflicts(writes, holders, current) or tuple(
+            involved = self._involved(conn, writes)
+        return conflicting_keys(writes, involved) or tuple(
             sorted({w.key for w in writes if w.expected is None})
         )
 
