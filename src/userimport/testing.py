@@ -60,7 +60,7 @@ from hypothesis import strategies as st
 from userimport.exceptions import CommitConflict
 from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.schema import Role, UserRow, email_key
-from userimport.stores.memory import conflicting_keys
+from userimport.stores import conflicting_keys
 
 __all__ = ["ORGANIZATIONS", "UserStoreContract"]
 
