@@ -1,0 +1,588 @@
+"""Bytes to text: the bounded read, binary sniffing and the encoding pipeline.
+
+This module implements SPEC §3.1 to §3.3. Each step answers with a value or an
+:class:`~userimport.issues.Issue`, never an exception, because every input here
+comes from an upload:
+
+1. :func:`read_limited` reads ``bytes`` or a binary stream, never more than
+   ``max_bytes + 1`` bytes (``file_too_large``).
+2. :func:`sniff_binary` recognises spreadsheets, documents, images, archives and
+   other binary content, and says what the file looks like (``binary_file``).
+3. :func:`decode` chooses the encoding and decodes strictly (``undecodable``):
+   the caller's encoding, else a byte-order mark, else BOM-less UTF-16 (its NUL
+   pattern), else strict UTF-8, else chardet on a small sample restricted to an
+   allow-list of legacy encodings, else cp1252.
+
+Text is never decoded with replacement characters: a name that reaches review
+is exactly what the file says in the chosen encoding, or the file is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import typing
+from collections.abc import Collection
+
+import attrs
+import chardet
+
+from userimport.issues import Issue, IssueCode
+
+__all__ = [
+    "DEFAULT_LEGACY_ENCODINGS",
+    "DEFAULT_MAX_BYTES",
+    "Decoded",
+    "EncodingSource",
+    "decode",
+    "describe_encoding",
+    "read_limited",
+    "sniff_binary",
+]
+
+#: The default upload limit (SPEC §3.1): 2 MiB.
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+
+#: Legacy encodings chardet may answer (SPEC §3.3), as Python codec names: the
+#: Windows code pages Excel writes in Western, Central European and Cyrillic
+#: locales, ISO-8859-15, and the usual Japanese, Chinese and Korean encodings.
+DEFAULT_LEGACY_ENCODINGS: tuple[str, ...] = (
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "iso8859-15",
+    "shift_jis",
+    "gb18030",
+    "big5",
+    "euc_kr",
+)
+
+#: How the encoding was chosen; see :class:`Decoded`.
+EncodingSource = typing.Literal[
+    "caller", "bom", "utf-16", "utf-8", "detected", "fallback"
+]
+
+_CHUNK_SIZE = 64 * 1024
+#: Binary sniffing looks at the start of the file only, so it costs the same for
+#: every size: the NUL pattern and control bytes in the first 4 KiB, the names
+#: of the first entries of a ZIP container in the first 64 KiB.
+_SNIFF_BYTES = 4 * 1024
+_ZIP_SNIFF_BYTES = 64 * 1024
+#: The issue's measured recipe: chardet sees at most 4 KB of the lines that
+#: contain non-ASCII bytes, which bounds detection time whatever the input.
+_SAMPLE_BYTES = 4 * 1024
+#: A "line" for the sample is cut at this many bytes either side of its first
+#: non-ASCII byte, so a file without line breaks cannot make the search slow.
+_SAMPLE_REACH = 256
+#: Candidates decoded in full before giving up on chardet's ranking; each costs
+#: one strict decode of the whole file.
+_MAX_ATTEMPTS = 2
+#: cp1252 is preferred when it scores at least this share of the best candidate:
+#: chardet cannot tell Western European files from cp1250 / ISO-8859 on the few
+#: accented names of a user list, and cp1252 is what Excel writes there.
+_CP1252_PREFERENCE = 0.9
+
+# Byte-order marks, longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
+
+# An ISO-8859 answer on a file with bytes 0x80-0x9F (C1 controls in ISO-8859,
+# printable characters in the Windows code pages) means the Windows code page.
+_ISO_TO_WINDOWS = {
+    "iso8859-1": "cp1252",
+    "iso8859-15": "cp1252",
+    "iso8859-2": "cp1250",
+    "iso8859-5": "cp1251",
+    "iso8859-7": "cp1253",
+    "iso8859-9": "cp1254",
+    "iso8859-8": "cp1255",
+    "iso8859-6": "cp1256",
+    "iso8859-13": "cp1257",
+}
+# Translation tables that mark the bytes looked for with 0x80, so that
+# ``bytes.find`` (memchr) finds them: a regular expression character class, or
+# ``translate`` with deletions, is several times slower on 2 MiB.
+_MARK_HIGH = bytes(range(0x80)) + b"\x80" * 0x80
+_MARK_C1 = bytes(0x80) + b"\x80" * 0x20 + bytes(0x60)
+# C0 controls other than TAB, LF, VT, FF and CR: text files have none of them.
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20)])
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Codecs that Python accepts as text encodings but that are transformations of
+# text rather than character sets; decoding an upload with them makes no sense
+# (and punycode is quadratic).
+_NOT_CHARSETS = frozenset(
+    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
+)
+
+_LABELS = {
+    "cp1252": "Windows Western European",
+    "cp1250": "Windows Central European",
+    "cp1251": "Windows Cyrillic",
+    "iso8859-15": "ISO Western European",
+    "shift_jis": "Japanese",
+    "gb18030": "Simplified Chinese",
+    "big5": "Traditional Chinese",
+    "euc_kr": "Korean",
+}
+
+
+class _Signature(typing.NamedTuple):
+    magic: bytes
+    looks_like: str
+    advice: str
+
+
+_SAVE_AS_CSV = "save it as CSV (UTF-8) and upload that"
+_EXPORT_CSV = "export the user list as a CSV file and upload that"
+_SIGNATURES: tuple[_Signature, ...] = (
+    _Signature(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook", _SAVE_AS_CSV
+    ),
+    _Signature(b"%PDF-", "a PDF document", _EXPORT_CSV),
+    _Signature(b"\x89PNG\r\n\x1a\n", "a PNG image", _EXPORT_CSV),
+    _Signature(b"\xff\xd8\xff", "a JPEG image", _EXPORT_CSV),
+    _Signature(b"GIF87a", "a GIF image", _EXPORT_CSV),
+    _Signature(b"GIF89a", "a GIF image", _EXPORT_CSV),
+    _Signature(b"\x1f\x8b", "a gzip archive", "extract the CSV file and upload that"),
+    _Signature(
+        b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract the CSV file and upload that"
+    ),
+    _Signature(
+        b"Rar!\x1a\x07", "a RAR archive", "extract the CSV file and upload that"
+    ),
+    _Signature(b"SQLite format 3\x00", "an SQLite database", _EXPORT_CSV),
+    _Signature(b"\x7fELF", "a program", _EXPORT_CSV),
+)
+# Inside a ZIP container (XLSX, ODS, DOCX are ZIP files), the first entry names
+# tell the formats apart.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_ZIP_KINDS: tuple[tuple[bytes, str, str], ...] = (
+    (b"xl/", "an Excel workbook", _SAVE_AS_CSV),
+    (b"opendocument.spreadsheet", "an OpenDocument spreadsheet", _SAVE_AS_CSV),
+    (b"word/", "a Word document", _EXPORT_CSV),
+    (b"opendocument.text", "an OpenDocument text document", _EXPORT_CSV),
+)
+
+
+@attrs.frozen
+class Decoded:
+    """The upload's text and how its encoding was chosen.
+
+    ``data.decode(encoding) == text`` always holds: a byte-order mark is part of
+    the codec (``utf-8-sig``, ``utf-16``, ``utf-32``), never of the text.
+
+    Attributes:
+        text: The whole file, decoded strictly.
+        encoding: A Python codec name (``codecs.lookup`` accepts it), e.g.
+            ``"utf-8"``, ``"utf-8-sig"``, ``"utf-16"``, ``"utf-16-le"``, ``"cp1252"``.
+        source: How the encoding was chosen:
+
+            - ``"caller"``: the encoding the caller passed;
+            - ``"bom"``: a byte-order mark (UTF-8, UTF-16 or UTF-32);
+            - ``"utf-16"``: UTF-16 without a byte-order mark, recognised by the
+              NUL bytes that ASCII characters leave in every other position;
+            - ``"utf-8"``: the file is valid UTF-8 (this includes plain ASCII);
+            - ``"detected"``: guessed by chardet among the allowed legacy encodings;
+            - ``"fallback"``: nothing else fitted and the file decodes as cp1252.
+
+            The last two are guesses (:attr:`guessed`): the reviewer should check
+            the accented names.
+    """
+
+    text: str
+    encoding: str
+    source: EncodingSource
+
+    @property
+    def guessed(self) -> bool:
+        """Whether the encoding is a guess (``"detected"`` or ``"fallback"``)."""
+        return self.source in ("detected", "fallback")
+
+
+def describe_encoding(encoding: str) -> str:
+    """A short human description of a codec name, for messages.
+
+    >>> describe_encoding("cp1252")
+    'cp1252 (Windows Western European)'
+    >>> describe_encoding("koi8-r")
+    'koi8-r'
+    """
+    label = _LABELS.get(encoding)
+    return f"{encoding} ({label})" if label else encoding
+
+
+def read_limited(
+    data: bytes | bytearray | memoryview | typing.BinaryIO,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> bytes | Issue:
+    """Read an upload, refusing it once it passes ``max_bytes`` (SPEC §3.1).
+
+    A stream is read in chunks of at most 64 KiB and never past ``max_bytes + 1``
+    bytes, so a huge upload costs no more than a file just over the limit.
+
+    Args:
+        data: The upload as bytes or as a binary file object.
+        max_bytes: The largest accepted size, in bytes.
+
+    Returns:
+        The bytes, or a ``file_too_large`` issue.
+
+    Raises:
+        TypeError: ``data`` is a text stream (misuse: open the file in binary mode).
+        ValueError: ``max_bytes`` is negative.
+    """
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be zero or more, not {max_bytes}")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        content = bytes(data)
+    else:
+        content = _read_stream(data, max_bytes + 1)
+    if len(content) > max_bytes:
+        return Issue.error(
+            IssueCode.FILE_TOO_LARGE,
+            f"The file is larger than the limit of {_format_size(max_bytes)}; "
+            "split it into smaller files and upload each one.",
+        )
+    return content
+
+
+def _read_stream(stream: typing.BinaryIO, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0:
+        chunk = stream.read(min(_CHUNK_SIZE, remaining))
+        if not isinstance(chunk, (bytes, bytearray)):
+            raise TypeError(
+                "the upload must be bytes or a binary file object (open it with 'rb')"
+            )
+        if not chunk:
+            break
+        chunks.append(bytes(chunk))
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _format_size(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KiB"
+    return f"{size:,} bytes"
+
+
+def sniff_binary(data: bytes, *, encoding: str | None = None) -> Issue | None:
+    """Recognise content that is not a text file (SPEC §3.2).
+
+    Known signatures (Excel XLSX and XLS, OpenDocument, Word, PDF, images,
+    archives, databases, programs) are named in the message, with what to do
+    instead. Other content is binary when its first 8 KiB hold many control bytes
+    (NUL included) and is not UTF-16 or UTF-32 text, which is full of NULs.
+
+    Args:
+        data: The start of the upload (or all of it).
+        encoding: The caller's encoding, if any: a UTF-16 or UTF-32 one is trusted
+            to explain the NUL bytes.
+
+    Returns:
+        A ``binary_file`` issue, or ``None`` when the content may be text.
+    """
+    looks_like = _signature(data)
+    if looks_like is not None:
+        kind, advice = looks_like
+        return _binary(f"This file is {kind}; {advice}.")
+    if data.startswith(_BOM_PREFIXES) or _is_wide(encoding):
+        return None
+    head = data[:_SNIFF_BYTES]
+    pattern = _nul_pattern(head)
+    if pattern is not None and pattern.startswith("utf-16"):
+        return None
+    if pattern is not None:
+        return _binary(
+            "This file looks like UTF-32 text without a byte-order mark; "
+            "save it as CSV (UTF-8) and upload that."
+        )
+    if len(head.translate(None, _CONTROL_BYTES)) < len(head) * 0.98:
+        return _binary(
+            "This file looks like binary data, not a CSV text file; "
+            "save the user list as CSV (UTF-8) and upload that."
+        )
+    return None
+
+
+def _signature(data: bytes) -> tuple[str, str] | None:
+    if data.startswith(_ZIP_MAGIC):
+        head = data[:_ZIP_SNIFF_BYTES]
+        for marker, kind, advice in _ZIP_KINDS:
+            if marker in head:
+                return kind, advice
+        return "a ZIP archive", "extract the CSV file and upload that"
+    for signature in _SIGNATURES:
+        if data.startswith(signature.magic):
+            return signature.looks_like, signature.advice
+    return None
+
+
+def _binary(message: str) -> Issue:
+    return Issue.error(IssueCode.BINARY_FILE, message)
+
+
+def _is_wide(encoding: str | None) -> bool:
+    if encoding is None:
+        return False
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, ValueError):
+        return False
+    return name.startswith(("utf-16", "utf-32"))
+
+
+def _nul_pattern(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` or ``utf-32-le``/``-be`` when NULs say so, else None.
+
+    ASCII characters (the delimiters, line breaks and most of a user list) leave
+    a NUL in the high byte of every UTF-16 code unit and three NULs in every
+    UTF-32 one, so the side that holds the NULs gives the byte order.
+    """
+    size = len(head) - len(head) % 4
+    if size < 4 or 0 not in head:
+        return None
+    head = head[:size]
+    quarter = size // 4
+    counts = [head[i::4].count(0) for i in range(4)]
+    # UTF-32: the two high bytes of a BMP character are always NUL.
+    if counts[2] == counts[3] == quarter and counts[0] < quarter * 0.5:
+        return "utf-32-le"
+    if counts[0] == counts[1] == quarter and counts[3] < quarter * 0.5:
+        return "utf-32-be"
+    # UTF-16: at least 30% of the code units are ASCII (delimiters, line breaks,
+    # emails), and the other side holds almost no NUL.
+    even, odd = counts[0] + counts[2], counts[1] + counts[3]
+    enough = max(2, size // 2 * 0.3)
+    if odd >= enough and even * 20 <= odd:
+        return "utf-16-le"
+    if even >= enough and odd * 20 <= even:
+        return "utf-16-be"
+    return None
+
+
+def decode(
+    data: bytes,
+    *,
+    encoding: str | None = None,
+    allowed: Collection[str] = DEFAULT_LEGACY_ENCODINGS,
+) -> Decoded | Issue:
+    """Decode an upload strictly, choosing its encoding as SPEC §3.3 says.
+
+    The steps, first match wins:
+
+    1. ``encoding``, when the caller gives one (an unknown name, or a codec that
+       is not a character set, is an ``undecodable`` issue, not an exception);
+    2. a byte-order mark: UTF-8, UTF-16 LE/BE, UTF-32 LE/BE;
+    3. UTF-16 without a byte-order mark, by its NUL pattern;
+    4. strict UTF-8 (which includes ASCII);
+    5. chardet's ranking of the lines that contain non-ASCII bytes (at most
+       4 KB of them, so detection time is bounded), restricted to ``allowed``;
+       an ISO-8859 answer on a file with bytes 0x80-0x9F becomes the matching
+       Windows code page, and cp1252 is preferred when it scores at least 0.9 of
+       the best candidate; the first candidate that decodes the whole file wins;
+    6. cp1252, which decodes everything but five byte values.
+
+    chardet's confidence is not used as a threshold: it stays near 0.1 even when
+    right. Only the ranking counts.
+
+    Args:
+        data: The whole upload.
+        encoding: The caller's encoding (any Python codec name), or ``None``.
+        allowed: The legacy encodings chardet may answer, as Python codec names.
+
+    Returns:
+        The decoded text with its encoding, or an ``undecodable`` issue.
+
+    Raises:
+        ValueError: ``allowed`` names an encoding Python does not know.
+    """
+    if encoding is not None:
+        return _decode_as_caller(data, encoding)
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return _strict(
+                data, codec, "bom", "The file starts with a {} byte-order mark"
+            )
+    pattern = _nul_pattern(data[:_SNIFF_BYTES])
+    if pattern is not None and pattern.startswith("utf-16"):
+        return _strict(data, pattern, "utf-16", "The file looks like {} text")
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8", "utf-8")
+    except UnicodeDecodeError:
+        pass
+    return _detect(data, allowed)
+
+
+def _decode_as_caller(data: bytes, encoding: str) -> Decoded | Issue:
+    try:
+        name = codecs.lookup(encoding).name
+        b"".decode(name)  # LookupError for byte-to-byte codecs such as "base64"
+    except (LookupError, ValueError):
+        return Issue.error(
+            IssueCode.UNDECODABLE,
+            f"The encoding {encoding!r} is unknown; choose a character encoding "
+            "such as utf-8 or cp1252.",
+            value=encoding,
+        )
+    if name in _NOT_CHARSETS:
+        return Issue.error(
+            IssueCode.UNDECODABLE,
+            f"The encoding {encoding!r} is not a character encoding for text files; "
+            "choose one such as utf-8 or cp1252.",
+            value=encoding,
+        )
+    decoded = _strict(data, name, "caller", "The file was read as {} as requested")
+    if isinstance(decoded, Decoded) and _SURROGATE.search(decoded.text):
+        # Only escape-style codecs can produce lone surrogates; no store accepts them.
+        return Issue.error(
+            IssueCode.UNDECODABLE,
+            f"Decoding the file as {name} gives invalid characters; "
+            "choose the encoding the file was saved in.",
+            value=encoding,
+        )
+    return decoded
+
+
+def _strict(
+    data: bytes, codec: str, source: EncodingSource, context: str
+) -> Decoded | Issue:
+    try:
+        return Decoded(data.decode(codec), codec, source)
+    except UnicodeError as error:
+        return _undecodable(data, codec, context.format(codec), error)
+
+
+def _undecodable(data: bytes, codec: str, context: str, error: UnicodeError) -> Issue:
+    where = ""
+    if isinstance(error, UnicodeDecodeError):
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start : error.start + 1].hex().upper()
+        where = (
+            f" (byte 0x{byte} on line {line})" if byte else " (it ends mid-character)"
+        )
+    return Issue.error(
+        IssueCode.UNDECODABLE,
+        f"{context} but cannot be decoded as {codec}{where}; "
+        "save it as CSV (UTF-8) and upload it again.",
+    )
+
+
+def _detect(data: bytes, allowed: Collection[str]) -> Decoded | Issue:
+    for candidate in _candidates(data, allowed)[:_MAX_ATTEMPTS]:
+        try:
+            return Decoded(data.decode(candidate), candidate, "detected")
+        except UnicodeDecodeError:
+            continue
+    try:
+        return Decoded(data.decode("cp1252"), "cp1252", "fallback")
+    except UnicodeDecodeError as error:
+        return _undecodable(
+            data, "cp1252", "The file is not UTF-8 and its encoding is unknown", error
+        )
+
+
+def _candidates(data: bytes, allowed: Collection[str]) -> list[str]:
+    """Allowed codec names in the order to try, best first."""
+    allowed_names = {codecs.lookup(name).name for name in allowed}
+    if not allowed_names:
+        return []
+    sample = _non_ascii_sample(data)
+    results = chardet.detect_all(
+        sample,
+        include_encodings=sorted(allowed_names),
+        ignore_threshold=True,
+        prefer_superset=False,
+        compat_names=True,
+    )
+    has_c1: bool | None = None
+    scores: dict[str, float] = {}
+    for result in results:
+        name = _codec_name(result["encoding"])
+        if name is None:
+            continue
+        if name in _ISO_TO_WINDOWS:
+            if has_c1 is None:
+                has_c1 = data.translate(_MARK_C1).find(0x80) >= 0
+            if has_c1:
+                name = _ISO_TO_WINDOWS[name]
+        if name in allowed_names and name not in scores:
+            scores[name] = float(result["confidence"] or 0.0)
+    ranked = sorted(scores, key=lambda name: -scores[name])
+    if ranked and "cp1252" in scores and ranked[0] != "cp1252":
+        best = ranked[0]
+        if scores["cp1252"] >= _CP1252_PREFERENCE * scores[best] or _same_text(
+            sample, best, "cp1252"
+        ):
+            ranked.remove("cp1252")
+            ranked.insert(0, "cp1252")
+    return ranked
+
+
+def _same_text(sample: bytes, first: str, second: str) -> bool:
+    """Whether two codecs read the sample alike (then the name is all they differ in).
+
+    "José;Müller" is the same text in cp1250 and cp1252, where chardet often
+    ranks cp1250 first; the file is then reported as the more common cp1252.
+    """
+    try:
+        return sample.decode(first) == sample.decode(second)
+    except UnicodeDecodeError:
+        return False
+
+
+def _codec_name(name: str | None) -> str | None:
+    # compat_names=True gives chardet 5.x names ("SHIFT_JIS", "Big5"), which
+    # Python's codec registry resolves to the plain codecs of the allow-list
+    # (chardet 7 otherwise answers supersets such as shift_jis_2004 or big5hkscs).
+    if name is None:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _non_ascii_sample(data: bytes) -> bytes:
+    """The lines that contain non-ASCII bytes, at most 4 KB of them.
+
+    chardet is fooled by mostly-ASCII files (190 ASCII rows and 10 Cyrillic ones
+    read as cp1252), so it only sees the evidence. Each line is cut at 256 bytes
+    either side of its first non-ASCII byte, which keeps the search linear.
+    """
+    marked = data.translate(_MARK_HIGH)
+    parts: list[bytes] = []
+    size = 0
+    position = 0
+    while size < _SAMPLE_BYTES:
+        at = marked.find(0x80, position)
+        if at < 0:
+            break
+        low = max(0, at - _SAMPLE_REACH)
+        start = max(data.rfind(b"\n", low, at), data.rfind(b"\r", low, at))
+        start = low if start < 0 else start + 1
+        high = at + _SAMPLE_REACH
+        ends = [
+            end
+            for end in (data.find(b"\n", at, high), data.find(b"\r", at, high))
+            if end >= 0
+        ]
+        end = min(ends) if ends else min(high, len(data))
+        line = data[start:end][: _SAMPLE_BYTES - size]
+        parts.append(line)
+        size += len(line) + 1
+        position = end
+    return b"\n".join(parts)

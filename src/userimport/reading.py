@@ -1,0 +1,562 @@
+"""Text to records: the dialect, the header and spreadsheet row numbers (SPEC §3).
+
+:func:`read_upload` takes the upload's bytes (or a binary stream) to an
+:class:`Upload`: how the file was read (encoding, delimiter, columns), its records
+with their spreadsheet row numbers and raw cells, and the file-level issues. It
+never raises on any bytes: every problem of the file is an :class:`Issue`.
+
+Rows are numbered as a spreadsheet shows the file (SPEC §3.6, §10): the first
+record is row 1, whatever it is (an Excel ``sep=`` line, a blank record), every
+record counts, and a quoted cell that spans lines is one record.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
+
+import attrs
+
+from userimport.decoding import (
+    DEFAULT_MAX_BYTES,
+    Decoded,
+    decode,
+    describe_encoding,
+    read_limited,
+    sniff_binary,
+)
+from userimport.issues import Issue, IssueCode
+from userimport.schema import (
+    COLUMNS,
+    HEADER_ALIASES,
+    REQUIRED_COLUMNS,
+    ColumnMatch,
+    column_for_header,
+)
+
+__all__ = ["DEFAULT_MAX_ROWS", "DELIMITERS", "Record", "Upload", "read_upload"]
+
+#: The default row limit (SPEC §3.5): 200 users per file.
+DEFAULT_MAX_ROWS = 200
+
+#: The delimiters detected (SPEC §3.4), in order of preference on a tie.
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+
+# Excel's "sep=;" first line names the delimiter (and is row 1 of the sheet).
+_SEP_LINE = re.compile(r"sep=([^\r\n])[ ]*(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
+# Characters that never belong in a header cell: byte-order mark, zero-width
+# space / non-joiner / joiner, word joiner (SPEC §2: a BOM never ends up in a header).
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
+# What a blank record may hold (SPEC §3.5: "all cells empty, as Excel leaves
+# them"): every character for which str.isspace() is true, and the delimiters.
+_BLANK = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+    "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+    ",;|"
+)
+# Delimiter detection reads this much of the text: the header and the first
+# records, and a wrong candidate that opens a quote it never closes stops there.
+_DETECT_CHARS = 4 * 1024
+# ... and compares the field counts of this many records after the header.
+_DETECT_RECORDS = 10
+# Header cells are compared by schema.header_key, which costs a few microseconds
+# per character; no alias is anywhere near this long.
+_LONGEST_HEADER = 100
+# The csv module's own default limit, which this module never changes (it is
+# process-wide state, SPEC §3.4); named here for the message.
+_FIELD_LIMIT = 131072
+
+
+@attrs.frozen
+class Record:
+    """One data record of the upload, as written.
+
+    Attributes:
+        row: The spreadsheet row number (the file's first record is row 1).
+        values: Every canonical column (:data:`~userimport.schema.COLUMNS`) mapped
+            to its raw cell, untrimmed; ``""`` when the column is not in the file
+            or the record has fewer cells.
+        issues: Problems found while reading this record: ``wrong_field_count``
+            when it has more cells than the header and the extra ones are not empty.
+    """
+
+    row: int
+    values: Mapping[str, str]
+    issues: tuple[Issue, ...] = ()
+
+
+@attrs.frozen
+class Upload:
+    """The upload as read: how it was understood, its records and file-level issues.
+
+    Attributes:
+        encoding: The Python codec name the text was decoded with, or ``None``
+            when reading stopped before decoding.
+        encoding_source: How the encoding was chosen (see
+            :class:`~userimport.decoding.Decoded`), or ``None``.
+        delimiter: The one-character delimiter, or ``None`` when reading stopped
+            before choosing it.
+        columns: Each non-empty header cell as written (without byte-order mark or
+            zero-width characters), with the canonical column it maps to or
+            ``None`` when it is ignored.
+        records: The non-blank data records, in file order; empty whenever the
+            file has a file-level error, so nothing of such a file is validated.
+        issues: File-level issues (``row`` is ``None``), errors first.
+        row_count: How many non-blank data records the file has (all of them,
+            also beyond ``max_rows``; up to the error for a malformed file).
+    """
+
+    encoding: str | None
+    encoding_source: str | None
+    delimiter: str | None
+    columns: tuple[ColumnMatch, ...]
+    records: tuple[Record, ...]
+    issues: tuple[Issue, ...]
+    row_count: int
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file has no file-level error (warnings are fine)."""
+        return not any(issue.is_error for issue in self.issues)
+
+
+def read_upload(
+    data: bytes | bytearray | memoryview | typing.BinaryIO,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int | None = DEFAULT_MAX_ROWS,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Upload:
+    """Read a CSV upload into records with spreadsheet row numbers (SPEC §3).
+
+    The steps: read at most ``max_bytes`` (``file_too_large``), refuse binary
+    files (``binary_file``), decode (``undecodable``; a guessed legacy encoding
+    adds the warning ``encoding_guessed``), choose the delimiter, parse strictly
+    (``malformed_csv``), match the header (``missing_columns``,
+    ``duplicate_columns``, the warning ``unknown_columns``), and count the rows
+    (``empty_file``, ``no_rows``, ``too_many_rows``).
+
+    A text holding a NUL character is ``malformed_csv`` on every Python version
+    (the csv module of Python 3.11 and later would accept it silently); content
+    with many NUL or other control bytes is ``binary_file`` before that.
+
+    Args:
+        data: The upload as bytes or a binary file object; a stream is never read
+            past ``max_bytes + 1`` bytes.
+        max_bytes: The largest accepted file size, in bytes.
+        max_rows: The most data rows accepted, or ``None`` for no limit.
+        encoding: Decode with this Python codec instead of detecting the encoding.
+        delimiter: Use this delimiter instead of detecting it (an Excel ``sep=``
+            line is still skipped).
+
+    Returns:
+        The :class:`Upload`; check :attr:`Upload.ok` before using its records.
+
+    Raises:
+        ValueError: An option is invalid (negative limit, or a delimiter that is
+            not one character, or is a quote, a line break or NUL).
+        TypeError: ``data`` is a text stream.
+    """
+    if max_rows is not None and max_rows < 0:
+        raise ValueError(f"max_rows must be zero or more, or None, not {max_rows}")
+    if delimiter is not None:
+        _check_delimiter(delimiter)
+    content = read_limited(data, max_bytes=max_bytes)
+    if isinstance(content, Issue):
+        return _failed(content)
+    if not content:
+        return _failed(_empty_file())
+    binary = sniff_binary(content, encoding=encoding)
+    if binary is not None:
+        return _failed(binary)
+    decoded = decode(content, encoding=encoding)
+    if isinstance(decoded, Issue):
+        return _failed(decoded)
+    return _Reader(decoded, delimiter, max_rows).read()
+
+
+def _check_delimiter(delimiter: str) -> None:
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character, not {delimiter!r}")
+    if delimiter in '"\r\n\x00':
+        raise ValueError(
+            f"delimiter cannot be a quote, a line break or NUL, not {delimiter!r}"
+        )
+
+
+def _failed(issue: Issue) -> Upload:
+    return Upload(
+        encoding=None,
+        encoding_source=None,
+        delimiter=None,
+        columns=(),
+        records=(),
+        issues=(issue,),
+        row_count=0,
+    )
+
+
+def _empty_file() -> Issue:
+    return Issue.error(
+        IssueCode.EMPTY_FILE,
+        "The file is empty or holds only blank rows; add a header row and one row "
+        "per user, then upload it again.",
+    )
+
+
+class _Reader:
+    """One read of a decoded upload; holds the state the steps share."""
+
+    def __init__(self, decoded: Decoded, delimiter: str | None, max_rows: int | None):
+        self.decoded = decoded
+        self.forced = delimiter
+        self.max_rows = max_rows
+        self.warnings: list[Issue] = []
+        if decoded.guessed:
+            self.warnings.append(
+                Issue.warning(
+                    IssueCode.ENCODING_GUESSED,
+                    f"The file's encoding was guessed as "
+                    f"{describe_encoding(decoded.encoding)}; check that accented "
+                    "names look right, or save the file as CSV (UTF-8) and upload "
+                    "it again.",
+                    value=decoded.encoding,
+                )
+            )
+
+    def upload(
+        self,
+        *,
+        delimiter: str | None = None,
+        columns: Sequence[ColumnMatch] = (),
+        records: Sequence[Record] = (),
+        errors: Sequence[Issue] = (),
+        row_count: int = 0,
+    ) -> Upload:
+        return Upload(
+            encoding=self.decoded.encoding,
+            encoding_source=self.decoded.source,
+            delimiter=delimiter,
+            columns=tuple(columns),
+            records=tuple(records) if not errors else (),
+            issues=(*errors, *self.warnings),
+            row_count=row_count,
+        )
+
+    def read(self) -> Upload:
+        text = self.decoded.text
+        # A caller's "utf-8" on a file saved with a BOM leaves the BOM in the text.
+        start = 1 if text.startswith("\ufeff") else 0
+        first_row = 1
+        sep = _SEP_LINE.match(text, start)
+        delimiter = self.forced
+        if sep is not None:
+            # The sep= line is row 1 of the sheet (SPEC §10) but not a record.
+            start, first_row = sep.end(), 2
+            if delimiter is None and sep.group(1) != '"':
+                delimiter = sep.group(1)
+        nul = text.find("\x00", start)
+        if nul >= 0:
+            row = first_row - 1 + _records_until(text, start, nul, delimiter or ",")
+            return self.upload(errors=[_nul_issue(row)])
+        if delimiter is None:
+            delimiter = _choose_delimiter(text, start)
+        return self._parse(text, start, first_row, delimiter)
+
+    def _parse(self, text: str, start: int, first_row: int, delimiter: str) -> Upload:
+        reader = _csv_reader(text, start, delimiter)
+        limit = self.max_rows
+        row = first_row - 1
+        columns: list[ColumnMatch] = []
+        errors: list[Issue] = []
+        out: list[Record] = []
+        count = 0
+        try:
+            for cells in reader:
+                row += 1
+                if not "".join(cells).strip(_BLANK):
+                    continue  # blank records still count as rows (SPEC §3.6)
+                columns, indexes, errors = _match_header(cells)
+                width = len(cells)
+                break
+            else:
+                return self.upload(delimiter=delimiter, errors=[_empty_file()])
+            self.warnings.extend(_unknown_columns(columns))
+            # Each record's values: every canonical column from its cell, or ""
+            # from the padding when the column is absent (index -1) or the record
+            # is short. A dict display with local indexes is twice as fast as
+            # dict(zip(...)), which matters at 200 rows (see benchmarks/).
+            first, last, email, org, role, groups, language = (
+                indexes.get(column, -1) for column in COLUMNS
+            )
+            pad = [""] * width
+            for cells in reader:
+                row += 1
+                if not "".join(cells).strip(_BLANK):
+                    continue  # blank records are not users (SPEC §3.5)
+                count += 1
+                if limit is not None and count > limit:
+                    # Past the limit only the file's real row count matters
+                    # (SPEC §3.5); no record is built.
+                    for cells in reader:
+                        row += 1
+                        if "".join(cells).strip(_BLANK):
+                            count += 1
+                    break
+                padded = cells + pad
+                values = {
+                    "first_name": padded[first],
+                    "last_name": padded[last],
+                    "email": padded[email],
+                    "organization": padded[org],
+                    "role": padded[role],
+                    "groups": padded[groups],
+                    "language": padded[language],
+                }
+                issues = (
+                    _field_count(cells, width, row, delimiter)
+                    if len(cells) > width
+                    else ()
+                )
+                out.append(Record(row, values, issues))
+        except csv.Error as error:
+            errors.append(_malformed(error, row + 1))
+        else:
+            if count == 0:
+                errors.append(
+                    Issue.error(
+                        IssueCode.NO_ROWS,
+                        "The file has a header row but no user rows; add one row "
+                        "per user below the header.",
+                    )
+                )
+            elif limit is not None and count > limit:
+                errors.append(_too_many_rows(count, limit))
+        return self.upload(
+            delimiter=delimiter,
+            columns=columns,
+            records=out,
+            errors=errors,
+            row_count=count,
+        )
+
+
+def _csv_reader(text: str, start: int, delimiter: str) -> Iterator[list[str]]:
+    # newline="" hands csv the line endings untouched, so CRLF, LF and CR-only
+    # files all work and a line break inside quotes stays in the cell; io splits
+    # lines only at \r and \n, unlike str.splitlines(), which would also split a
+    # quoted cell at U+2028 or U+0085.
+    stream = io.StringIO(text, newline="")
+    stream.seek(start)
+    return csv.reader(stream, delimiter=delimiter, strict=True)
+
+
+def _records(text: str, delimiter: str) -> tuple[list[list[str]], csv.Error | None]:
+    """The records of a (short) text, and the csv error that stopped them, if any."""
+    records: list[list[str]] = []
+    try:
+        records.extend(_csv_reader(text, 0, delimiter))
+    except csv.Error as error:
+        return records, error
+    return records, None
+
+
+def _blank(cells: list[str]) -> bool:
+    """Whether a record holds no value: only whitespace and delimiters.
+
+    Delimiters count as blank so that a line of another delimiter (``,,,`` read
+    with ``;``) is blank under every candidate, as it is under its own.
+    """
+    return not "".join(cells).strip(_BLANK)
+
+
+def _records_until(text: str, start: int, end: int, delimiter: str) -> int:
+    """The number of the record holding ``text[end]``, counting from ``start``.
+
+    A stand-in character replaces ``text[end]`` so the count includes its record
+    even when it starts a new line.
+    """
+    records, error = _records(text[start:end] + "x", delimiter)
+    return len(records) + 1 if error is not None else len(records)
+
+
+def _nul_issue(row: int) -> Issue:
+    return Issue.error(
+        IssueCode.MALFORMED_CSV,
+        f"Row {row} contains a NUL character, which a CSV file cannot hold; save "
+        "the file again as CSV from the spreadsheet.",
+    )
+
+
+def _malformed(error: csv.Error, row: int) -> Issue:
+    reason = str(error)
+    if "field larger than field limit" in reason:
+        message = (
+            f"Row {row} has a cell longer than {_FIELD_LIMIT:,} characters, which "
+            "usually means a quote opened there is never closed; check the quotes "
+            "on that row."
+        )
+    elif "unexpected end of data" in reason:
+        message = (
+            f"Row {row} opens a quoted cell that is never closed; add the closing "
+            'quote (") or remove the opening one.'
+        )
+    elif "expected after" in reason:
+        message = (
+            f"Row {row} has text right after a closing quote; put the whole cell "
+            'in quotes and double every quote inside it ("").'
+        )
+    else:
+        message = (
+            f"Row {row} cannot be read as CSV ({reason}); save the file again as "
+            "CSV from the spreadsheet."
+        )
+    return Issue.error(IssueCode.MALFORMED_CSV, message)
+
+
+def _choose_delimiter(text: str, start: int) -> str:
+    """The delimiter that splits the header into the most known column names.
+
+    Ties (a single-column file, or a header with no known name) are broken by how
+    many of the first records have as many cells as the header, then by how many
+    cells the header has, then by the order of :data:`DELIMITERS`. This beats
+    ``csv.Sniffer``, which answers ``'x'`` for ``x\\n`` and fails on single-column
+    files and quoted free text.
+    """
+    sample = text[start : start + _DETECT_CHARS]
+    candidates: list[tuple[int, int, int, str, Iterator[list[str]]]] = []
+    for rank, candidate in enumerate(DELIMITERS):
+        rows = _non_blank(sample, candidate)
+        header = next(rows, [])
+        known = len({_column_of(cell) for cell in header} - {None})
+        candidates.append((known, len(header), -rank, candidate, rows))
+    best = max(entry[0] for entry in candidates)
+    tied = [entry for entry in candidates if entry[0] == best]
+    if len(tied) == 1:
+        return tied[0][3]
+    # Only ties read further, so the usual file parses just its header here.
+    return max(
+        (
+            known,
+            sum(len(cells) == width for cells in islice(rows, _DETECT_RECORDS)),
+            width,
+            rank,
+            candidate,
+        )
+        for known, width, rank, candidate, rows in tied
+    )[4]
+
+
+def _non_blank(text: str, delimiter: str) -> Iterator[list[str]]:
+    """The non-blank records of a text, up to the first csv error if any."""
+    try:
+        for cells in _csv_reader(text, 0, delimiter):
+            if not _blank(cells):
+                yield cells
+    except csv.Error:
+        return
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_column(cell: str) -> str | None:
+    return column_for_header(cell)
+
+
+def _column_of(cell: str) -> str | None:
+    """The canonical column of a header cell (cached: uploads share headers)."""
+    if len(cell) > _LONGEST_HEADER:
+        return None
+    return _cached_column(cell)
+
+
+def _match_header(
+    header: list[str],
+) -> tuple[list[ColumnMatch], dict[str, int], list[Issue]]:
+    """Map the header cells to canonical columns (SPEC §2 header matching)."""
+    columns: list[ColumnMatch] = []
+    indexes: dict[str, int] = {}
+    headers_of: dict[str, list[str]] = {}
+    for index, cell in enumerate(header):
+        written = cell.translate(_INVISIBLE)
+        if not written.strip():
+            continue  # an empty header cell (Excel's trailing ",,,") is not a column
+        column = _column_of(written)
+        columns.append(ColumnMatch(written, column))
+        if column is not None:
+            indexes.setdefault(column, index)
+            headers_of.setdefault(column, []).append(written)
+    errors = [
+        Issue.error(
+            IssueCode.MISSING_COLUMNS,
+            f"The required column {column} is missing; add a header cell named "
+            f"one of {_quoted(HEADER_ALIASES[column])}.",
+            column=column,
+        )
+        for column in REQUIRED_COLUMNS
+        if column not in indexes
+    ]
+    errors.extend(
+        Issue.error(
+            IssueCode.DUPLICATE_COLUMNS,
+            f"The columns {_quoted(written, 'and')} both give the {column}; keep "
+            "only one of them.",
+            column=column,
+        )
+        for column, written in headers_of.items()
+        if len(written) > 1
+    )
+    return columns, indexes, errors
+
+
+def _unknown_columns(columns: Sequence[ColumnMatch]) -> list[Issue]:
+    ignored = [match.header for match in columns if match.column is None]
+    if not ignored:
+        return []
+    noun = "column is" if len(ignored) == 1 else "columns are"
+    return [
+        Issue.warning(
+            IssueCode.UNKNOWN_COLUMNS,
+            f"The {noun} not used and will be ignored: {_quoted(ignored, 'and')}.",
+        )
+    ]
+
+
+def _quoted(texts: Sequence[str], last: str = "or") -> str:
+    quoted = [f'"{text}"' for text in texts]
+    if len(quoted) == 1:
+        return quoted[0]
+    return f"{', '.join(quoted[:-1])} {last} {quoted[-1]}"
+
+
+def _field_count(
+    cells: list[str], width: int, row: int, delimiter: str
+) -> tuple[Issue, ...]:
+    extra = cells[width:]
+    if not any(cell.strip() for cell in extra):
+        return ()  # trailing empty cells, as spreadsheets leave them, are fine
+    shown = "tab" if delimiter == "\t" else f'"{delimiter}"'
+    return (
+        Issue.error(
+            IssueCode.WRONG_FIELD_COUNT,
+            f"This row has {len(cells)} cells but the header has {width}; a value "
+            f"probably contains the delimiter {shown}: put that value in quotes.",
+            row=row,
+            value=delimiter.join(extra).rstrip(delimiter),
+        ),
+    )
+
+
+def _too_many_rows(count: int, limit: int) -> Issue:
+    rows = "row" if limit == 1 else "rows"
+    return Issue.error(
+        IssueCode.TOO_MANY_ROWS,
+        f"The file has {count:,} user rows but at most {limit:,} {rows} can be "
+        f"imported at once; split it into files of {limit:,} {rows} or fewer.",
+        value=str(count),
+    )
