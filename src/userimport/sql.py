@@ -208,16 +208,17 @@ def _store_error(error: BaseException, *, writing: bool) -> StoreError:
     return StoreError(f"The database failed ({_message(error)}){outcome}.")
 
 
-def _is_key_violation(error: sa.exc.DBAPIError) -> bool:
+def _is_key_violation(error: BaseException | None) -> bool:
     """Whether the driver refused a row for the unique email key."""
     # PostgreSQL names the constraint, SQLite the column: both contain "email_key".
     return isinstance(error, sa.exc.IntegrityError) and "email_key" in str(error.orig)
 
 
-def _is_retryable(error: sa.exc.DBAPIError) -> bool:
+def _is_retryable(error: BaseException | None) -> bool:
     """Whether the whole transaction may be run again (PostgreSQL deadlock or
     serialization failure)."""
-    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 def _is_memory_sqlite(url: sa.URL) -> bool:
@@ -523,8 +524,6 @@ class SQLStore:
                     return self._apply(conn, batch)
             except StoreError as error:
                 cause = error.__cause__
-                if not isinstance(cause, sa.exc.DBAPIError):
-                    raise
                 if _is_key_violation(cause):
                     raise CommitConflict(
                         "Another commit created some of these users meanwhile; "

@@ -183,6 +183,16 @@ def test_add_organizations_renames_and_moves(store: SQLStore) -> None:
     assert {"root", "es", "mad", "fr", "it"} == {org.id for org in tree}
 
 
+def test_adding_the_same_organizations_again_changes_nothing(store: SQLStore) -> None:
+    """Organizations are keyed by id: adding them twice stores them once."""
+    store.add_organizations(ORGS)
+
+    store.add_organizations(ORGS)
+    store.add_organizations([])
+
+    assert ORGS == list(store.org_tree())  # pre-order, siblings by id
+
+
 @pytest.mark.parametrize(
     "bad",
     [
