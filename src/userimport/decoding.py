@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "Decoded",
     "EncodingSource",
+    "Readable",
     "decode",
     "describe_encoding",
     "read_limited",
@@ -92,6 +93,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 _BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
+_UNICODE_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
 
 # An ISO-8859 answer on a file with bytes 0x80-0x9F (C1 controls in ISO-8859,
 # printable characters in the Windows code pages) means the Windows code page.
@@ -172,6 +174,18 @@ _ZIP_KINDS: tuple[tuple[bytes, str, str], ...] = (
 )
 
 
+class Readable(typing.Protocol):
+    """A binary stream: anything with ``read(size) -> bytes``.
+
+    Files opened with ``"rb"``, :class:`io.BytesIO`, and the upload objects of
+    web frameworks all qualify.
+    """
+
+    def read(self, size: int, /) -> bytes:
+        """At most ``size`` bytes; ``b""`` at the end of the stream."""
+        ...
+
+
 @attrs.frozen
 class Decoded:
     """The upload's text and how its encoding was chosen.
@@ -220,7 +234,7 @@ def describe_encoding(encoding: str) -> str:
 
 
 def read_limited(
-    data: bytes | bytearray | memoryview | typing.BinaryIO,
+    data: bytes | bytearray | memoryview | Readable,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> bytes | Issue:
@@ -255,7 +269,7 @@ def read_limited(
     return content
 
 
-def _read_stream(stream: typing.BinaryIO, limit: int) -> bytes:
+def _read_stream(stream: Readable, limit: int) -> bytes:
     chunks: list[bytes] = []
     remaining = limit
     while remaining > 0:
@@ -414,12 +428,12 @@ def decode(
         return _decode_as_caller(data, encoding)
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            return _strict(
-                data, codec, "bom", "The file starts with a {} byte-order mark"
-            )
+            context = f"The file starts with a {_UNICODE_NAMES[codec]} byte-order mark"
+            return _strict(data, codec, "bom", context)
     pattern = _nul_pattern(data[:_SNIFF_BYTES])
     if pattern is not None and pattern.startswith("utf-16"):
-        return _strict(data, pattern, "utf-16", "The file looks like {} text")
+        context = "The file looks like UTF-16 text without a byte-order mark"
+        return _strict(data, pattern, "utf-16", context)
     try:
         return Decoded(data.decode("utf-8"), "utf-8", "utf-8")
     except UnicodeDecodeError:
@@ -430,31 +444,37 @@ def decode(
 def _decode_as_caller(data: bytes, encoding: str) -> Decoded | Issue:
     try:
         name = codecs.lookup(encoding).name
-        b"".decode(name)  # LookupError for byte-to-byte codecs such as "base64"
-    except (LookupError, ValueError):
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return Issue.error(
             IssueCode.UNDECODABLE,
             f"The encoding {encoding!r} is unknown; choose a character encoding "
             "such as utf-8 or cp1252.",
             value=encoding,
         )
+    not_a_charset = Issue.error(
+        IssueCode.UNDECODABLE,
+        f"The encoding {encoding!r} is not a character encoding for text files; "
+        "choose one such as utf-8 or cp1252.",
+        value=encoding,
+    )
     if name in _NOT_CHARSETS:
-        return Issue.error(
-            IssueCode.UNDECODABLE,
-            f"The encoding {encoding!r} is not a character encoding for text files; "
-            "choose one such as utf-8 or cp1252.",
-            value=encoding,
-        )
-    decoded = _strict(data, name, "caller", "The file was read as {} as requested")
-    if isinstance(decoded, Decoded) and _SURROGATE.search(decoded.text):
+        return not_a_charset
+    try:
+        text = data.decode(name)
+    except LookupError:  # a bytes-to-bytes codec such as "base64"
+        return not_a_charset
+    except UnicodeError as error:
+        context = f"The file was read as {name}, as requested"
+        return _undecodable(data, name, context, error, value=encoding)
+    if _SURROGATE.search(text):
         # Only escape-style codecs can produce lone surrogates; no store accepts them.
         return Issue.error(
             IssueCode.UNDECODABLE,
-            f"Decoding the file as {name} gives invalid characters; "
-            "choose the encoding the file was saved in.",
+            f"Decoding the file as {name} gives invalid characters; choose the "
+            "encoding the file was saved in.",
             value=encoding,
         )
-    return decoded
+    return Decoded(text, name, "caller")
 
 
 def _strict(
@@ -462,22 +482,28 @@ def _strict(
 ) -> Decoded | Issue:
     try:
         return Decoded(data.decode(codec), codec, source)
-    except UnicodeError as error:
-        return _undecodable(data, codec, context.format(codec), error)
+    except UnicodeDecodeError as error:
+        return _undecodable(data, codec, context, error)
 
 
-def _undecodable(data: bytes, codec: str, context: str, error: UnicodeError) -> Issue:
+def _undecodable(
+    data: bytes,
+    codec: str,
+    context: str,
+    error: UnicodeError,
+    *,
+    value: str | None = None,
+) -> Issue:
     where = ""
     if isinstance(error, UnicodeDecodeError):
-        line = data.count(b"\n", 0, error.start) + 1
-        byte = data[error.start : error.start + 1].hex().upper()
-        where = (
-            f" (byte 0x{byte} on line {line})" if byte else " (it ends mid-character)"
-        )
+        # The error's own bytes: utf-8-sig reports positions after its BOM.
+        line = error.object.count(b"\n", 0, error.start) + 1
+        where = f" (byte 0x{error.object[error.start]:02X} on line {line})"
     return Issue.error(
         IssueCode.UNDECODABLE,
-        f"{context} but cannot be decoded as {codec}{where}; "
-        "save it as CSV (UTF-8) and upload it again.",
+        f"{context}, but it cannot be decoded as {codec}{where}; save it as CSV "
+        "(UTF-8) and upload it again.",
+        value=value,
     )
 
 
@@ -490,14 +516,16 @@ def _detect(data: bytes, allowed: Collection[str]) -> Decoded | Issue:
     try:
         return Decoded(data.decode("cp1252"), "cp1252", "fallback")
     except UnicodeDecodeError as error:
-        return _undecodable(
-            data, "cp1252", "The file is not UTF-8 and its encoding is unknown", error
-        )
+        context = "The file is not UTF-8 and no allowed encoding fits it"
+        return _undecodable(data, "cp1252", context, error)
 
 
 def _candidates(data: bytes, allowed: Collection[str]) -> list[str]:
     """Allowed codec names in the order to try, best first."""
-    allowed_names = {codecs.lookup(name).name for name in allowed}
+    try:
+        allowed_names = {codecs.lookup(name).name for name in allowed}
+    except LookupError as error:
+        raise ValueError(f"allowed holds an unknown encoding: {error}") from None
     if not allowed_names:
         return []
     sample = _non_ascii_sample(data)

@@ -16,7 +16,6 @@ import csv
 import functools
 import io
 import re
-import typing
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 
@@ -25,6 +24,7 @@ import attrs
 from userimport.decoding import (
     DEFAULT_MAX_BYTES,
     Decoded,
+    Readable,
     decode,
     describe_encoding,
     read_limited,
@@ -126,7 +126,7 @@ class Upload:
 
 
 def read_upload(
-    data: bytes | bytearray | memoryview | typing.BinaryIO,
+    data: bytes | bytearray | memoryview | Readable,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_rows: int | None = DEFAULT_MAX_ROWS,

@@ -1,0 +1,551 @@
+"""Tests for userimport.decoding: the bounded read, binary sniffing, the encodings."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import zipfile
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from userimport.decoding import (
+    DEFAULT_LEGACY_ENCODINGS,
+    DEFAULT_MAX_BYTES,
+    Decoded,
+    decode,
+    describe_encoding,
+    read_limited,
+    sniff_binary,
+)
+from userimport.issues import Issue, IssueCode, Severity
+
+MiB = 1024 * 1024
+
+
+class CountingStream(io.RawIOBase):
+    """A lazily generated binary stream of ``size`` bytes that counts what is read.
+
+    Nothing is held in memory: a 100 MB upload costs only what the reader takes.
+    ``short`` makes every read return at most that many bytes, as sockets do.
+    """
+
+    def __init__(self, size: int, *, short: int | None = None) -> None:
+        self.size = size
+        self.short = short
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        remaining = self.size - self.consumed
+        want = remaining if n is None or n < 0 else min(n, remaining)
+        if self.short is not None:
+            want = min(want, self.short)
+        self.consumed += want
+        line = b"Ana,Lopez,ana@example.com\n"
+        return (line * (want // len(line) + 1))[:want]
+
+
+def zip_bytes(*names: str) -> bytes:
+    """A ZIP container with the given entry names, as XLSX/ODS/DOCX files are."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<xml/>")
+    return buffer.getvalue()
+
+
+def decoded(data: bytes, **kwargs: object) -> Decoded:
+    """decode(), asserting that it decoded."""
+    result = decode(data, **kwargs)  # type: ignore[arg-type]
+    assert isinstance(result, Decoded), result
+    return result
+
+
+def issue(result: object) -> Issue:
+    """The issue a step returned, asserting it is one."""
+    assert isinstance(result, Issue), result
+    return result
+
+
+# -- read_limited ---------------------------------------------------------------
+
+
+def test_read_limited_returns_bytes_up_to_the_limit() -> None:
+    """Bytes at the limit are accepted whole, one byte more is file_too_large."""
+    data = b"x" * 100
+
+    assert data == read_limited(data, max_bytes=100)
+    assert IssueCode.FILE_TOO_LARGE == issue(read_limited(data, max_bytes=99)).code
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_read_limited_accepts_bytes_like(wrap: type) -> None:
+    """bytearray and memoryview uploads are read like bytes."""
+    assert b"abc" == read_limited(wrap(b"abc"))
+
+
+def test_read_limited_stops_a_huge_stream_at_the_limit() -> None:
+    """A 100 MB stream is never read past max_bytes + 1 bytes."""
+    stream = CountingStream(100 * 1000 * 1000)
+
+    result = read_limited(stream, max_bytes=DEFAULT_MAX_BYTES)
+
+    assert IssueCode.FILE_TOO_LARGE == issue(result).code
+    assert stream.consumed <= DEFAULT_MAX_BYTES + 1
+
+
+def test_read_limited_message_gives_the_limit() -> None:
+    """The file_too_large message says the limit in readable units."""
+    assert "2 MiB" in issue(read_limited(b"x" * (2 * MiB + 1))).message
+    assert "5 KiB" in issue(read_limited(b"x" * 6000, max_bytes=5 * 1024)).message
+    assert "1,000 bytes" in issue(read_limited(b"x" * 1001, max_bytes=1000)).message
+
+
+def test_read_limited_reads_a_stream_of_short_reads_whole() -> None:
+    """A stream answering a few bytes per read (a socket) is read to its end."""
+    stream = CountingStream(10_000, short=7)
+
+    result = read_limited(stream, max_bytes=10_000)
+
+    assert isinstance(result, bytes)
+    assert 10_000 == len(result)
+
+
+def test_read_limited_stream_exactly_at_limit() -> None:
+    """A stream of exactly max_bytes is accepted."""
+    result = read_limited(CountingStream(500), max_bytes=500)
+
+    assert isinstance(result, bytes)
+    assert 500 == len(result)
+
+
+def test_read_limited_refuses_text_streams() -> None:
+    """A text stream is misuse (the file must be opened in binary mode)."""
+    with pytest.raises(TypeError, match="binary"):
+        read_limited(io.StringIO("a,b"))  # type: ignore[arg-type]
+
+
+def test_read_limited_refuses_a_negative_limit() -> None:
+    """A negative max_bytes is misuse."""
+    with pytest.raises(ValueError, match="max_bytes"):
+        read_limited(b"", max_bytes=-1)
+
+
+# -- sniff_binary ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "looks_like"),
+    [
+        (zip_bytes("[Content_Types].xml", "xl/workbook.xml"), "Excel workbook"),
+        (
+            zip_bytes("mimetypeapplication/vnd.oasis.opendocument.spreadsheet"),
+            "OpenDocument spreadsheet",
+        ),
+        (zip_bytes("[Content_Types].xml", "word/document.xml"), "Word document"),
+        (zip_bytes("mimetypeapplication/vnd.oasis.opendocument.text"), "OpenDocument"),
+        (zip_bytes("users.csv"), "ZIP archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "Excel 97-2003 workbook"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF document"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG image"),
+        (b"GIF89a\x01\x00", "GIF image"),
+        (gzip.compress(b"first_name,last_name,email\n"), "gzip archive"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "7-Zip archive"),
+        (b"Rar!\x1a\x07\x01\x00", "RAR archive"),
+        (b"SQLite format 3\x00\x10\x00", "SQLite database"),
+        (b"\x7fELF\x02\x01\x01", "program"),
+    ],
+)
+def test_sniff_binary_names_what_the_file_looks_like(
+    data: bytes, looks_like: str
+) -> None:
+    """Known binary formats are binary_file, and the message says which one."""
+    found = issue(sniff_binary(data))
+
+    assert (IssueCode.BINARY_FILE, Severity.ERROR) == (found.code, found.severity)
+    assert looks_like in found.message
+
+
+def test_sniff_binary_tells_excel_users_to_save_as_csv() -> None:
+    """An XLSX upload gets the advice to save it as CSV."""
+    found = issue(sniff_binary(zip_bytes("[Content_Types].xml", "xl/workbook.xml")))
+
+    assert "save it as CSV" in found.message
+
+
+def test_sniff_binary_finds_nul_heavy_content() -> None:
+    """Content full of NUL and other control bytes that is not UTF-16 is binary."""
+    data = bytes(range(256)) * 16
+
+    assert IssueCode.BINARY_FILE == issue(sniff_binary(data)).code
+
+
+@pytest.mark.parametrize(
+    "codec", ["utf-16-le", "utf-16-be", "utf-16", "utf-32", "utf-8-sig"]
+)
+def test_sniff_binary_accepts_unicode_text(codec: str) -> None:
+    """UTF-16 (with or without BOM), UTF-32 with BOM and UTF-8 are text."""
+    data = "first_name,last_name,email\nAna,López,ana@example.com\n".encode(codec)
+
+    assert sniff_binary(data) is None
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_sniff_binary_names_bomless_utf32(codec: str) -> None:
+    """UTF-32 without BOM is refused with a message that says so."""
+    data = "first_name,last_name,email\n".encode(codec)
+
+    assert "UTF-32" in issue(sniff_binary(data)).message
+
+
+def test_sniff_binary_trusts_a_caller_wide_encoding() -> None:
+    """With the caller's UTF-32 encoding, the NULs of UTF-32 text are expected."""
+    data = "first_name,last_name,email\n".encode("utf-32-le")
+
+    assert sniff_binary(data, encoding="UTF-32LE") is None
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "no-such-codec", "a\x00"])
+def test_sniff_binary_other_caller_encodings_do_not_explain_nuls(
+    encoding: str,
+) -> None:
+    """A caller encoding that is not UTF-16/32 (or unknown) does not excuse NULs."""
+    data = bytes(range(256)) * 4
+
+    assert IssueCode.BINARY_FILE == issue(sniff_binary(data, encoding=encoding)).code
+
+
+def test_sniff_binary_leaves_a_stray_nul_to_the_reader() -> None:
+    """One NUL in a text file is not binary: reading reports it as malformed_csv."""
+    data = b"first_name,last_name,email\n" * 20 + b"Ana,Lo\x00pez,a@example.com\n"
+
+    assert sniff_binary(data) is None
+
+
+# -- decode: the caller's encoding ----------------------------------------------
+
+
+def test_decode_uses_the_caller_encoding() -> None:
+    """The caller's encoding wins, reported under its Python codec name."""
+    result = decoded("Núñez".encode("cp1252"), encoding="Windows-1252")
+
+    assert ("Núñez", "cp1252", "caller") == (
+        result.text,
+        result.encoding,
+        result.source,
+    )
+
+
+@pytest.mark.parametrize("name", ["klingon", "", "utf\x00"])
+def test_decode_unknown_caller_encoding_is_an_issue(name: str) -> None:
+    """An unknown encoding name is undecodable (carrying the name), not LookupError."""
+    found = issue(decode(b"abc", encoding=name))
+
+    assert (IssueCode.UNDECODABLE, name) == (found.code, found.value)
+
+
+@pytest.mark.parametrize("name", ["base64", "rot13", "hex", "punycode", "idna"])
+def test_decode_refuses_codecs_that_are_not_charsets(name: str) -> None:
+    """Byte transforms and text transforms are not encodings of a CSV file."""
+    assert IssueCode.UNDECODABLE == issue(decode(b"abc", encoding=name)).code
+
+
+def test_decode_caller_encoding_that_fails_names_it() -> None:
+    """A caller encoding the bytes are not in is undecodable, naming the encoding."""
+    found = issue(decode("José".encode("cp1252"), encoding="utf-8"))
+
+    assert IssueCode.UNDECODABLE == found.code
+    assert "utf-8" in found.message
+    assert "utf-8" == found.value
+
+
+def test_decode_refuses_lone_surrogates() -> None:
+    """A caller codec that produces lone surrogates (UTF-7 can) is refused."""
+    found = issue(decode(b"email\n+2AA-\n", encoding="utf-7"))
+
+    assert (IssueCode.UNDECODABLE, "utf-7") == (found.code, found.value)
+
+
+@pytest.mark.parametrize("name", ["unicode_escape", "raw_unicode_escape", "undefined"])
+def test_decode_refuses_escape_codecs(name: str) -> None:
+    """Escape codecs transform text; they are not the encoding of a file."""
+    assert IssueCode.UNDECODABLE == issue(decode(b"abc", encoding=name)).code
+
+
+def test_decode_caller_codec_failing_without_position() -> None:
+    """A codec raising a bare UnicodeError (no byte position) is still undecodable."""
+
+    def broken(data: object, errors: str = "strict", /) -> tuple[str, int]:
+        raise UnicodeError("broken codec")
+
+    def search(name: str) -> codecs.CodecInfo | None:
+        if name != "userimport_test_broken":
+            return None
+        return codecs.CodecInfo(
+            encode=codecs.utf_8_encode, decode=broken, name="userimport-test-broken"
+        )
+
+    codecs.register(search)
+    try:
+        found = issue(decode(b"abc", encoding="userimport_test_broken"))
+    finally:
+        codecs.unregister(search)
+
+    assert (IssueCode.UNDECODABLE, "userimport_test_broken") == (
+        found.code,
+        found.value,
+    )
+
+
+def test_decode_caller_utf8_keeps_the_bom_in_the_text() -> None:
+    """decode() keeps data.decode(encoding) == text even for a BOM under "utf-8"."""
+    data = codecs.BOM_UTF8 + b"email"
+
+    assert "\ufeffemail" == decoded(data, encoding="utf-8").text
+
+
+# -- decode: Unicode ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codec", "expected"),
+    [
+        ("utf-8-sig", "utf-8-sig"),
+        ("utf-16", "utf-16"),
+        ("utf-32", "utf-32"),
+    ],
+)
+def test_decode_follows_the_byte_order_mark(codec: str, expected: str) -> None:
+    """A BOM decides, and the BOM is part of the codec, never of the text."""
+    data = "email\nañ@example.com\n".encode(codec)
+
+    result = decoded(data)
+
+    assert ("email\nañ@example.com\n", expected, "bom") == (
+        result.text,
+        result.encoding,
+        result.source,
+    )
+
+
+@pytest.mark.parametrize(
+    "bom", [codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE]
+)
+def test_decode_follows_every_byte_order(bom: bytes) -> None:
+    """Big-endian UTF-16 and both UTF-32 byte orders are read from their BOM."""
+    codec = {
+        codecs.BOM_UTF16_BE: "utf-16-be",
+        codecs.BOM_UTF32_LE: "utf-32-le",
+        codecs.BOM_UTF32_BE: "utf-32-be",
+    }[bom]
+    data = bom + "Zoë".encode(codec)
+
+    assert "Zoë" == decoded(data).text
+
+
+def test_decode_bom_that_lies_is_undecodable() -> None:
+    """A UTF-8 BOM in front of cp1252 bytes is undecodable, naming byte and line."""
+    found = issue(decode(codecs.BOM_UTF8 + "email\nJosé".encode("cp1252")))
+
+    assert IssueCode.UNDECODABLE == found.code
+    assert "byte-order mark" in found.message
+    assert "0xE9 on line 2" in found.message
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_decode_recognises_bomless_utf16(codec: str) -> None:
+    """UTF-16 without BOM is recognised by the NULs its ASCII characters leave."""
+    text = "first_name\tlast_name\temail\r\nJosé\tNúñez\tjose@example.com\r\n"
+
+    result = decoded(text.encode(codec))
+
+    assert (text, codec, "utf-16") == (result.text, result.encoding, result.source)
+
+
+def test_decode_damaged_bomless_utf16_is_undecodable() -> None:
+    """UTF-16 cut in the middle of a code unit is undecodable, naming the line."""
+    data = "email\nana@example.com\n".encode("utf-16-le")[:-1]
+
+    found = issue(decode(data))
+
+    assert IssueCode.UNDECODABLE == found.code
+    assert "line 2" in found.message
+
+
+def test_decode_prefers_utf8() -> None:
+    """Valid UTF-8 (ASCII included) is UTF-8."""
+    assert ("utf-8", "utf-8") == (
+        decoded(b"ascii only").encoding,
+        decoded("Øyvind".encode()).source,
+    )
+
+
+# -- decode: legacy encodings ---------------------------------------------------
+
+LEGACY_SAMPLES = {
+    "cp1252": "José;García\r\nAnna;Müller\r\nMaría;Núñez\r\nØyvind;Hansen\r\n",
+    "cp1250": "Łukasz;Wójcik\r\nJiří;Dvořák\r\nŽaneta;Šťastná\r\nGrzegorz;Kożuch\r\n",
+    "cp1251": "Иван;Петров\r\nОльга;Кузнецова\r\nДмитрий;Соколов\r\n",
+    "shift_jis": "山田;太郎\r\n佐藤;花子\r\n鈴木;一郎\r\n高橋;美咲\r\nさくら;中村\r\n",
+    "gb18030": "张伟;王芳\r\n李娜;刘洋\r\n陈静;杨磊\r\n赵敏;黄强\r\n",
+    "big5": "陳大文;林小明\r\n黃志強;張美玲\r\n李國華;王淑芬\r\n",
+    "euc_kr": "김민준;이서연\r\n박지훈;최수빈\r\n정우진;강하은\r\n",
+}
+
+
+@pytest.mark.parametrize("codec", sorted(LEGACY_SAMPLES))
+def test_decode_detects_legacy_encodings(codec: str) -> None:
+    """Legacy files of the allow-list are detected, and reported as a guess."""
+    text = "first_name;last_name\r\n" + LEGACY_SAMPLES[codec]
+
+    result = decoded(text.encode(codec))
+
+    assert (text, codec, "detected", True) == (
+        result.text,
+        result.encoding,
+        result.source,
+        result.guessed,
+    )
+
+
+def test_decode_is_not_fooled_by_mostly_ascii_files() -> None:
+    """190 ASCII rows and 10 Cyrillic ones are cp1251: chardet sees only the latter."""
+    rows = [f"user{i};Smith;user{i}@example.com" for i in range(190)]
+    rows += [f"Иван;Петров;ivan{i}@example.ru" for i in range(10)]
+    text = "\r\n".join(["first_name;last_name;email", *rows]) + "\r\n"
+
+    assert "cp1251" == decoded(text.encode("cp1251")).encoding
+
+
+def test_decode_reports_cp1252_when_the_text_is_the_same() -> None:
+    """When cp1250 and cp1252 read a file alike, the file is reported as cp1252."""
+    data = "José;Müller\n".encode("cp1252") * 3
+
+    assert "cp1252" == decoded(data).encoding
+
+
+def test_decode_restricts_detection_to_the_allow_list() -> None:
+    """Only allowed encodings are answered; an ISO-8859 file reads as ISO-8859-15."""
+    text = "José;Šimon;Œdipe;100 €\n"
+
+    result = decoded(text.encode("iso8859-15"), allowed=("iso8859-15",))
+
+    assert (text, "iso8859-15") == (result.text, result.encoding)
+
+
+def test_decode_iso_answer_with_c1_bytes_is_the_windows_code_page() -> None:
+    """Bytes 0x80-0x9F are printable only in the Windows code page: never ISO-8859."""
+    text = "Price;100€ – “quoted”\n"
+
+    result = decoded(text.encode("cp1252"), allowed=("iso8859-15",))
+
+    # The Windows code page is not allowed here, so cp1252 is the fallback.
+    assert (text, "cp1252", "fallback") == (result.text, result.encoding, result.source)
+
+
+def test_decode_drops_iso_answers_whose_code_page_is_not_allowed() -> None:
+    """With C1 bytes, ISO-8859 answers become their code pages, or are dropped."""
+    data = "Cena;100€ – „Šimon“\n".encode("cp1250")
+
+    result = decoded(data, allowed=("iso8859-15", "iso8859-2"))
+
+    assert ("cp1252", "fallback") == (result.encoding, result.source)
+
+
+def test_decode_samples_large_files() -> None:
+    """Detection on a file with far more than 4 KB of non-ASCII lines still works."""
+    text = "Иван;Петров;Ольга;Кузнецова\r\n" * 2000
+
+    assert "cp1251" == decoded(text.encode("cp1251")).encoding
+
+
+def test_decode_samples_files_without_line_breaks() -> None:
+    """A file without line breaks is sampled around its non-ASCII bytes."""
+    text = "a" * 10_000 + "José Núñez, Øyvind Hansen" + "b" * 10_000
+
+    assert text == decoded(text.encode("cp1252")).text
+
+
+def test_decode_ignores_answers_it_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """chardet answers without a name, or with a name Python lacks, are skipped."""
+    answers = [
+        {"encoding": None, "confidence": 0.5},
+        {"encoding": "x-no-such-codec", "confidence": 0.4},
+    ]
+    monkeypatch.setattr("chardet.detect_all", lambda *args, **kwargs: answers)
+
+    assert "fallback" == decoded("Zoë".encode("cp1252")).source
+
+
+def test_decode_falls_back_to_cp1252() -> None:
+    """With nothing allowed, cp1252 is the fallback, reported as a guess."""
+    result = decoded("Zoë".encode("cp1252"), allowed=())
+
+    assert ("Zoë", "cp1252", "fallback", True) == (
+        result.text,
+        result.encoding,
+        result.source,
+        result.guessed,
+    )
+
+
+def test_decode_bytes_no_encoding_fits_are_undecodable() -> None:
+    """Bytes undefined in cp1252 (0x81) and in every candidate are undecodable."""
+    found = issue(decode(b"first_name\n" + bytes(range(0x80, 0x100)) * 4))
+
+    assert IssueCode.UNDECODABLE == found.code
+    assert "0x81 on line 2" in found.message
+
+
+def test_decode_refuses_an_unknown_allowed_encoding() -> None:
+    """An allow-list naming an unknown codec is misuse."""
+    with pytest.raises(ValueError, match="allowed"):
+        decode(b"caf\xe9", allowed=("klingon",))
+
+
+def test_default_legacy_encodings_are_python_codec_names() -> None:
+    """The allow-list holds canonical Python codec names."""
+    assert list(DEFAULT_LEGACY_ENCODINGS) == [
+        codecs.lookup(name).name for name in DEFAULT_LEGACY_ENCODINGS
+    ]
+
+
+def test_describe_encoding() -> None:
+    """Known legacy encodings get a label; others are shown as they are."""
+    assert ("big5 (Traditional Chinese)", "utf-8") == (
+        describe_encoding("big5"),
+        describe_encoding("utf-8"),
+    )
+
+
+# -- properties -------------------------------------------------------------------
+
+
+@given(st.binary(max_size=2048))
+def test_decode_never_replaces_characters(data: bytes) -> None:
+    """Any bytes decode strictly in the reported encoding, or are undecodable."""
+    result = decode(data)
+
+    if isinstance(result, Decoded):
+        assert result.text == data.decode(result.encoding)
+    else:
+        assert IssueCode.UNDECODABLE == result.code
+
+
+@given(st.text(), st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
+def test_decode_round_trips_unicode(text: str, codec: str) -> None:
+    """Any text saved as UTF-8, or with a BOM as UTF-16/32, decodes back exactly."""
+    try:
+        data = text.encode(codec)
+    except UnicodeEncodeError:
+        return  # lone surrogates cannot be saved in any encoding
+    result = decoded(data)
+
+    assert text == result.text
+    assert text == data.decode(result.encoding)
