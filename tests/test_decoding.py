@@ -472,15 +472,46 @@ def test_decode_samples_files_without_line_breaks() -> None:
     assert text == decoded(text.encode("cp1252")).text
 
 
+def test_decode_bytes_past_the_sample_can_make_a_file_undecodable() -> None:
+    """A candidate that fits the sample is confirmed on the whole file."""
+    data = ("José;Müller\n" * 400).encode("cp1252") + b"x\x81\x98\n"
+
+    found = issue(decode(data))
+
+    assert IssueCode.UNDECODABLE == found.code
+    assert "0x81 on line 401" in found.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 1000 + "Дмитрий Соколов" + "b" * 1000,
+        "a " * 500 + "Дмитрий Соколов" + " b" * 500,
+    ],
+)
+def test_decode_samples_long_lines_whole_characters(text: str) -> None:
+    """Lines longer than the sample window are cut between characters."""
+    assert text == decoded(text.encode("cp1251"), allowed=("cp1251",)).text
+
+
 def test_decode_ignores_answers_it_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    """chardet answers without a name, or with a name Python lacks, are skipped."""
+    """chardet answers without a name, or with a name Python lacks, are skipped.
+
+    The allowed encodings chardet did not rank are then tried in allow-list order.
+    """
     answers = [
         {"encoding": None, "confidence": 0.5},
         {"encoding": "x-no-such-codec", "confidence": 0.4},
     ]
     monkeypatch.setattr("chardet.detect_all", lambda *args, **kwargs: answers)
 
-    assert "fallback" == decoded("Zoë".encode("cp1252")).source
+    result = decoded("Дмитрий".encode("cp1251"), allowed=("shift_jis", "cp1251"))
+
+    assert ("Дмитрий", "cp1251", "detected") == (
+        result.text,
+        result.encoding,
+        result.source,
+    )
 
 
 def test_decode_falls_back_to_cp1252() -> None:

@@ -116,6 +116,7 @@ _MARK_C1 = bytes(0x80) + b"\x80" * 0x20 + bytes(0x60)
 # C0 controls other than TAB, LF, VT, FF and CR: text files have none of them.
 _CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20)])
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CUT_BYTE = re.compile(rb"[\x00-\x2f]")
 
 # Codecs that Python accepts as text encodings but that are transformations of
 # text rather than character sets; decoding an upload with them makes no sense
@@ -508,45 +509,57 @@ def _undecodable(
 
 
 def _detect(data: bytes, allowed: Collection[str]) -> Decoded | Issue:
-    for candidate in _candidates(data, allowed)[:_MAX_ATTEMPTS]:
+    sample = _non_ascii_sample(data)
+    failures: dict[str, UnicodeDecodeError] = {}
+    for candidate in _candidates(data, sample, allowed):
+        # The sample holds the file's non-ASCII lines: a candidate that cannot
+        # decode it is out, and costs no decode of the whole file.
+        if not _decodes(sample, candidate):
+            continue
         try:
             return Decoded(data.decode(candidate), candidate, "detected")
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as error:
+            failures[candidate] = error
+            if len(failures) == _MAX_ATTEMPTS:
+                break
     try:
+        if "cp1252" in failures:
+            raise failures["cp1252"]
         return Decoded(data.decode("cp1252"), "cp1252", "fallback")
     except UnicodeDecodeError as error:
         context = "The file is not UTF-8 and no allowed encoding fits it"
         return _undecodable(data, "cp1252", context, error)
 
 
-def _candidates(data: bytes, allowed: Collection[str]) -> list[str]:
-    """Allowed codec names in the order to try, best first."""
+def _decodes(data: bytes, codec: str) -> bool:
     try:
-        allowed_names = {codecs.lookup(name).name for name in allowed}
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _candidates(data: bytes, sample: bytes, allowed: Collection[str]) -> list[str]:
+    """Allowed codec names in the order to try: chardet's ranking, then the rest."""
+    try:
+        allowed_names = [codecs.lookup(name).name for name in allowed]
     except LookupError as error:
         raise ValueError(f"allowed holds an unknown encoding: {error}") from None
     if not allowed_names:
         return []
-    sample = _non_ascii_sample(data)
+    c1 = _C1Check(data)
     results = chardet.detect_all(
         sample,
-        include_encodings=sorted(allowed_names),
+        include_encodings=sorted(set(allowed_names)),
         ignore_threshold=True,
         prefer_superset=False,
         compat_names=True,
     )
-    has_c1: bool | None = None
     scores: dict[str, float] = {}
     for result in results:
         name = _codec_name(result["encoding"])
-        if name is None:
-            continue
-        if name in _ISO_TO_WINDOWS:
-            if has_c1 is None:
-                has_c1 = data.translate(_MARK_C1).find(0x80) >= 0
-            if has_c1:
-                name = _ISO_TO_WINDOWS[name]
+        if name in _ISO_TO_WINDOWS and c1.present:
+            name = _ISO_TO_WINDOWS[name]
         if name in allowed_names and name not in scores:
             scores[name] = float(result["confidence"] or 0.0)
     ranked = sorted(scores, key=lambda name: -scores[name])
@@ -557,7 +570,28 @@ def _candidates(data: bytes, allowed: Collection[str]) -> list[str]:
         ):
             ranked.remove("cp1252")
             ranked.insert(0, "cp1252")
-    return ranked
+    # Encodings chardet left out are still tried (its ranking of a few names is
+    # weak evidence), except an ISO-8859 one on a file with C1 bytes.
+    rest = [
+        name
+        for name in dict.fromkeys(allowed_names)
+        if name not in scores and not (name in _ISO_TO_WINDOWS and c1.present)
+    ]
+    return ranked + rest
+
+
+class _C1Check:
+    """Whether the file has bytes 0x80-0x9F; computed once, only when asked."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._present: bool | None = None
+
+    @property
+    def present(self) -> bool:
+        if self._present is None:
+            self._present = self._data.translate(_MARK_C1).find(0x80) >= 0
+        return self._present
 
 
 def _same_text(sample: bytes, first: str, second: str) -> bool:
@@ -573,6 +607,7 @@ def _same_text(sample: bytes, first: str, second: str) -> bool:
 
 
 def _codec_name(name: str | None) -> str | None:
+    """The Python codec name of a chardet answer, or ``None``."""
     # compat_names=True gives chardet 5.x names ("SHIFT_JIS", "Big5"), which
     # Python's codec registry resolves to the plain codecs of the allow-list
     # (chardet 7 otherwise answers supersets such as shift_jis_2004 or big5hkscs).
@@ -589,28 +624,38 @@ def _non_ascii_sample(data: bytes) -> bytes:
 
     chardet is fooled by mostly-ASCII files (190 ASCII rows and 10 Cyrillic ones
     read as cp1252), so it only sees the evidence. Each line is cut at 256 bytes
-    either side of its first non-ASCII byte, which keeps the search linear.
+    either side of its first non-ASCII byte, which keeps the search linear; a cut
+    falls after a byte below 0x30 (space, punctuation, delimiter) when there is
+    one, as no multibyte encoding of the allow-list uses such a byte inside a
+    character, so the sample holds whole characters.
     """
     marked = data.translate(_MARK_HIGH)
     parts: list[bytes] = []
     size = 0
     position = 0
-    while size < _SAMPLE_BYTES:
-        at = marked.find(0x80, position)
-        if at < 0:
-            break
-        low = max(0, at - _SAMPLE_REACH)
-        start = max(data.rfind(b"\n", low, at), data.rfind(b"\r", low, at))
-        start = low if start < 0 else start + 1
-        high = at + _SAMPLE_REACH
-        ends = [
-            end
-            for end in (data.find(b"\n", at, high), data.find(b"\r", at, high))
-            if end >= 0
-        ]
-        end = min(ends) if ends else min(high, len(data))
-        line = data[start:end][: _SAMPLE_BYTES - size]
-        parts.append(line)
-        size += len(line) + 1
+    while (at := marked.find(0x80, position)) >= 0:
+        start, end = _line_around(data, at)
+        size += end - start + 1
+        if size > _SAMPLE_BYTES:
+            break  # full: lines are kept whole (at most 512 bytes each)
+        parts.append(data[start:end])
         position = end
     return b"\n".join(parts)
+
+
+def _line_around(data: bytes, at: int) -> tuple[int, int]:
+    low = max(0, at - _SAMPLE_REACH)
+    start = max(data.rfind(b"\n", low, at), data.rfind(b"\r", low, at)) + 1
+    if start == 0 and low > 0:
+        cut = _CUT_BYTE.search(data, low, at)
+        start = cut.end() if cut else low
+    high = min(len(data), at + _SAMPLE_REACH)
+    ends = [
+        e for e in (data.find(b"\n", at, high), data.find(b"\r", at, high)) if e >= 0
+    ]
+    if ends:
+        return start, min(ends)
+    if high == len(data):
+        return start, high
+    cuts = [cut.start() for cut in _CUT_BYTE.finditer(data, at, high)]
+    return start, cuts[-1] if cuts else high
