@@ -1,0 +1,777 @@
+"""The ``userimport`` command line (SPEC §8, §9 "CLI exit status", §10 "CLI").
+
+The first tests run the real program (``python -m userimport``) in a temporary
+folder, as a user would; the rest call :func:`userimport.cli.main` in-process,
+which is faster and measured by coverage.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from userimport import cli
+from userimport.exceptions import CommitBlocked, CommitConflict
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+HEADER = "first_name,last_name,email,organization,role,groups,language"
+
+
+def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m userimport ARGS`` in ``folder``, stdin closed, no color."""
+    return subprocess.run(
+        [sys.executable, "-m", "userimport", *args],
+        cwd=folder,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def write_csv(path: Path, *rows: str) -> Path:
+    """A UTF-8 users file with the canonical header."""
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def stored_emails(folder: Path, name: str = "userimport.db") -> list[str]:
+    """The emails in a database, read with sqlite3 itself."""
+    with sqlite3.connect(folder / name) as conn:
+        return [row[0] for row in conn.execute("SELECT email FROM users ORDER BY 1")]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clean current folder (where the default database goes), no NO_COLOR."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path
+
+
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+# --- the real program ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="examples/users.csv rows 2 and 6 use paths below the root "
+    "('Spain / Madrid') that OrgTree does not resolve for the root's admin",
+    strict=True,
+)
+def test_readme_first_command(tmp_path: Path) -> None:
+    """README's steps on a clean folder: load the organizations, import the
+    example users (a cp1252, ';' Excel export), list them."""
+    shutil.copy(EXAMPLES / "orgs.csv", tmp_path)
+    shutil.copy(EXAMPLES / "users.csv", tmp_path)
+
+    loaded = run(tmp_path, "orgs", "load", "orgs.csv")
+    imported = run(tmp_path, "import", "users.csv", "--yes")
+    listed = run(tmp_path, "users")
+
+    assert (0, 0, 0) == (loaded.returncode, imported.returncode, listed.returncode)
+    emails = [
+        "jose.nunez@acme.example",
+        "oyvind.muller@acme.example",
+        "carmen.ruiz@acme.example",
+        "grace@acme.example",
+        "Alan.Turing@acme.example",
+        "lucia.fernandez@acme.example",
+    ]
+    assert [] == [email for email in emails if email not in listed.stdout]
+    assert "Núñez" in listed.stdout
+    assert "6 users." in listed.stdout
+
+
+def test_error_rows_and_exit_status(tmp_path: Path) -> None:
+    """``check`` on a file with errors exits 1 and shows each error at the row
+    number a spreadsheet shows, with its code; nothing goes to stderr."""
+    shutil.copy(EXAMPLES / "orgs.csv", tmp_path)
+    shutil.copy(EXAMPLES / "users-with-errors.csv", tmp_path)
+    assert 0 == run(tmp_path, "orgs", "load", "orgs.csv").returncode
+
+    result = run(tmp_path, "check", "users-with-errors.csv")
+
+    assert 1 == result.returncode
+    assert "" == result.stderr
+    lines = result.stdout.splitlines()
+    expected = {
+        2: "ambiguous_organization",
+        3: "duplicate_email",
+        4: "invalid_characters",
+        5: "missing_value",
+        6: "invalid_role",
+    }
+    for row, code in expected.items():
+        line = next(line for line in lines if line.lstrip().startswith(f"{row} "))
+        assert "invalid" in line
+        assert code in line
+    assert "5 invalid" in lines[-1]
+
+
+def test_import_then_users(tmp_path: Path) -> None:
+    """A real import into the default SQLite file, then ``users`` lists them
+    with their organization path and role."""
+    write_csv(
+        tmp_path / "team.csv",
+        "Ana,Ruiz,ana@acme.example,,manager,Sales,es",
+        "Bo,Li,bo@acme.example,,,,",
+    )
+
+    imported = run(tmp_path, "import", "team.csv", "--yes")
+    listed = run(tmp_path, "users")
+
+    assert 0 == imported.returncode, imported.stderr
+    assert "Imported: 2 created" in imported.stdout
+    assert 0 == listed.returncode
+    ana = next(line for line in listed.stdout.splitlines() if "ana@" in line)
+    assert ["ana@acme.example", "Ana", "Ruiz", "My", "organization", "manager"] == (
+        ana.split()[:6]
+    )
+    assert "2 users." in listed.stdout
+
+
+def test_usage_error(tmp_path: Path) -> None:
+    """A missing argument or an unknown option exits 2 with the usage on stderr."""
+    missing = run(tmp_path, "import")
+    unknown = run(tmp_path, "users", "--colour")
+
+    for result in (missing, unknown):
+        assert 2 == result.returncode
+        assert "usage: userimport" in result.stderr
+        assert "error:" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_file_not_found(tmp_path: Path) -> None:
+    """A file that does not exist: exit 2, one line naming it, no traceback."""
+    result = run(tmp_path, "import", "nope.csv", "--yes")
+
+    assert 2 == result.returncode
+    assert ["userimport: error: Cannot read nope.csv: No such file or directory."] == (
+        result.stderr.splitlines()
+    )
+
+
+UNOPENABLE = [
+    "sqlite:////nonexistent/dir/x.db",
+    "nosuchdb://user:secret@host/db",
+    "postgresql+psycopg://user:secret@127.0.0.1:9/db",
+]
+
+
+@pytest.mark.parametrize("url", UNOPENABLE)
+def test_database_cannot_be_opened(tmp_path: Path, url: str) -> None:
+    """A database that cannot be opened exits 2 with a one-line message, never a
+    traceback, and never shows the password of its URL."""
+    write_csv(tmp_path / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    result = run(tmp_path, "import", "team.csv", "--yes", "--db", url)
+
+    assert 2 == result.returncode
+    assert 1 == len(result.stderr.splitlines()), result.stderr
+    assert result.stderr.startswith("userimport: error: Cannot ")
+    assert "secret" not in result.stderr
+
+
+@pytest.mark.parametrize("url", [*UNOPENABLE, "sqlite:///not-a-database.csv"])
+@pytest.mark.parametrize(
+    "command", [["check", "team.csv"], ["users"], ["orgs", "list"]]
+)
+def test_database_cannot_be_read(
+    here: Path, capsys: pytest.CaptureFixture[str], url: str, command: list[str]
+) -> None:
+    """The reading commands fail the same way: exit 2, one line, no password."""
+    write_csv(here / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    (here / "not-a-database.csv").write_bytes(b"id,name\n" * 100)
+
+    status = cli.main([*command, "--db", url])
+
+    err = capsys.readouterr().err
+    assert 2 == status
+    assert 1 == len(err.splitlines()), err
+    assert err.startswith("userimport: error: Cannot ")
+    assert "secret" not in err
+
+
+def test_no_terminal_no_yes(tmp_path: Path) -> None:
+    """Without --yes and without a terminal to confirm on, import refuses with
+    exit 2 after the review, and writes no user."""
+    write_csv(tmp_path / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    result = run(tmp_path, "import", "team.csv")
+
+    assert 2 == result.returncode
+    assert "--yes" in result.stderr
+    assert "ana@acme.example" in result.stdout
+    assert [] == stored_emails(tmp_path)
+
+
+def test_global_options_after_command(tmp_path: Path) -> None:
+    """``--db``, ``--as`` and ``--role`` work after the command name as before it."""
+    write_csv(tmp_path / "team.csv", "Ana,Ruiz,ana@acme.example,,instructor,,")
+    db = "sqlite:///other.db"
+
+    imported = run(tmp_path, "import", "team.csv", "--yes", "--db", db, "--as", "root")
+    listed = run(tmp_path, "--db", db, "users")
+
+    assert 0 == imported.returncode, imported.stderr
+    assert "ana@acme.example" in listed.stdout
+    assert not (tmp_path / "userimport.db").exists()
+    assert ["ana@acme.example"] == stored_emails(tmp_path, "other.db")
+
+
+def test_template_bytes(tmp_path: Path) -> None:
+    """``template`` writes exactly the bytes of ``outputs.template()`` to stdout,
+    in English or Spanish."""
+    from userimport.outputs import template
+
+    english = subprocess.run(
+        [sys.executable, "-m", "userimport", "template"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    spanish = subprocess.run(
+        [sys.executable, "-m", "userimport", "template", "--language", "es"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+
+    assert template("en", examples=True) == english.stdout
+    assert template("es", examples=True) == spanish.stdout
+
+
+# --- check ---------------------------------------------------------------------------
+
+
+def test_check_without_database(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``check`` works with no set-up: a clean file exits 0 and no database file
+    is created."""
+    write_csv(here / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    status = cli.main(["check", "team.csv"])
+
+    out = capsys.readouterr().out
+    assert 0 == status
+    assert "1 row: 1 to create, 0 to update, 0 to skip, 0 invalid" in out
+    assert not (here / "userimport.db").exists()
+
+
+def test_check_uses_the_database(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``check`` resolves organizations and finds existing users in the database
+    when there is one, and writes nothing to it."""
+    write_csv(here / "a.csv", "Ana,Ruiz,ana@acme.example,Madrid,,,")
+    assert 0 == cli.main(["orgs", "load", str(EXAMPLES / "orgs.csv")])
+    assert 0 == cli.main(["import", "a.csv", "--yes"])
+    write_csv(
+        here / "b.csv", "Ana,Ruiz,ana@acme.example,es-mad,,,", "Bo,Li,bo@x.es,,,,"
+    )
+    capsys.readouterr()
+
+    status = cli.main(["check", "b.csv"])
+
+    out = capsys.readouterr().out
+    assert 0 == status
+    assert "1 to create, 0 to update, 1 to skip" in out
+    assert "email_exists" in out
+    assert ["ana@acme.example"] == stored_emails(here)
+
+
+def test_check_read_options(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--delimiter`` (``tab`` for a tab) and ``--encoding`` are honoured."""
+    data = HEADER.replace(",", "\t") + "\nJosé,Núñez,jose@acme.example\t\t\t\t\n"
+    (here / "t.csv").write_bytes(data.replace(",", "\t").encode("cp1252"))
+
+    status = cli.main(["check", "t.csv", "--delimiter", "tab", "--encoding", "1252"])
+
+    assert 0 == status
+    assert "encoding cp1252, delimiter '\\t'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "option", [["--delimiter", ";;"], ["--delimiter", '"'], ["--encoding", "nope"]]
+)
+def test_bad_read_options(
+    here: Path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    """An impossible delimiter or an unknown encoding is a usage error."""
+    status = cli.main(["check", "x.csv", *option])
+
+    assert 2 == status
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_check_file_level_error(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file-level error is shown as a ``file:`` line; exit 1."""
+    (here / "x.csv").write_text("name,mail\nAna,ana@x.es\n", encoding="utf-8")
+
+    status = cli.main(["check", "x.csv"])
+
+    out = capsys.readouterr().out
+    assert 1 == status
+    assert any(
+        line.startswith("file: error:") and "missing_columns" in line
+        for line in out.splitlines()
+    )
+
+
+def test_check_file_not_decoded(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that could not be read at all says so in the first line."""
+    (here / "x.csv").write_bytes(b"PK\x03\x04" + bytes(200))
+
+    status = cli.main(["check", "x.csv"])
+
+    out = capsys.readouterr().out
+    assert 1 == status
+    assert "x.csv: 0 rows, not read" == out.splitlines()[0]
+
+
+# --- import --------------------------------------------------------------------------
+
+
+def test_import_blocked_by_errors(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows with errors block the import (exit 1, nothing written) unless
+    ``--skip-invalid``, which imports the others (exit 0)."""
+    write_csv(
+        here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,", "Bo,,bo@acme.example,,,,"
+    )
+
+    blocked = cli.main(["import", "x.csv", "--yes"])
+    err = capsys.readouterr().err
+    emails_after_block = stored_emails(here)
+    skipped = cli.main(["import", "x.csv", "--yes", "--skip-invalid"])
+
+    assert 1 == blocked
+    assert "--skip-invalid" in err
+    assert [] == emails_after_block
+    assert 0 == skipped
+    assert "1 left out with errors" in capsys.readouterr().out
+    assert ["ana@acme.example"] == stored_emails(here)
+
+
+def test_import_nothing_valid(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file with no importable row exits 1, even with ``--skip-invalid``."""
+    write_csv(here / "x.csv", "Bo,,bo@acme.example,,,,")
+
+    status = cli.main(["import", "x.csv", "--yes", "--skip-invalid"])
+
+    assert 1 == status
+    assert "no row that can be imported" in capsys.readouterr().err
+
+
+def test_import_creates_the_root(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first import into a database without organizations stores the root
+    organization ``root`` ("My organization"), once."""
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    first = cli.main(["import", "x.csv", "--yes"])
+    out = capsys.readouterr().out
+    again = cli.main(["import", "x.csv", "--yes"])
+
+    assert (0, 0) == (first, again)
+    assert "Created the root organization 'root'" in out
+    assert "Created" not in capsys.readouterr().out
+    cli.main(["orgs", "list"])
+    assert ["id    name", "root  My organization"] == (
+        capsys.readouterr().out.splitlines()
+    )
+
+
+def test_reimport_skips(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Importing the same file again creates nothing: exit 0, nothing to import."""
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    cli.main(["import", "x.csv", "--yes"])
+    capsys.readouterr()
+
+    status = cli.main(["import", "x.csv", "--yes"])
+
+    assert 0 == status
+    assert "Nothing to import" in capsys.readouterr().out
+    assert ["ana@acme.example"] == stored_emails(here)
+
+
+def test_on_existing(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--on-existing update`` shows and applies the changes; ``error`` makes
+    existing users errors (exit 1)."""
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    cli.main(["import", "x.csv", "--yes"])
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,manager,,")
+    capsys.readouterr()
+
+    refused = cli.main(["import", "x.csv", "--yes", "--on-existing", "error"])
+    refused_out = capsys.readouterr().out
+    updated = cli.main(["import", "x.csv", "--yes", "--on-existing", "update"])
+    updated_out = capsys.readouterr().out
+
+    assert 1 == refused
+    assert "email_exists" in refused_out
+    assert 0 == updated
+    assert "role: learner → manager" in updated_out
+    assert "1 updated" in updated_out
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "emails"),
+    [("y\n", 0, ["ana@acme.example"]), ("n\n", 1, []), ("", 1, [])],
+)
+def test_import_confirmation(
+    here: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    status: int,
+    emails: list[str],
+) -> None:
+    """On a terminal, import asks "Import N users? [y/N]"; only yes imports
+    (no, or end of input, cancels with exit 1)."""
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    monkeypatch.setattr(sys, "stdin", Terminal(answer))
+
+    result = cli.main(["import", "x.csv"])
+
+    assert status == result
+    assert "Import 1 user? [y/N] " in capsys.readouterr().out
+    assert emails == stored_emails(here)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (CommitConflict("The users changed since the review (rows 2).", rows=(2,)), 2),
+        (CommitBlocked("Rows 2 have errors.", rows=(2,)), 1),
+        (OSError(28, "No space left on device"), 2),
+    ],
+)
+def test_commit_failures(
+    here: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
+) -> None:
+    """A conflict at commit (another writer meanwhile) exits 2, a blocked
+    commit 1, an OS failure 2: each one line on stderr."""
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(cli, "commit", fail)
+
+    result = cli.main(["import", "x.csv", "--yes"])
+
+    assert status == result
+    err = capsys.readouterr().err.splitlines()
+    assert 1 == len(err)
+    assert err[0].startswith("userimport: error: ")
+
+
+# --- users, --as and --role ------------------------------------------------------
+
+
+def test_users_without_database(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``users`` before any import lists nobody and creates no database."""
+    status = cli.main(["users"])
+
+    assert 0 == status
+    assert "0 users." == capsys.readouterr().out.strip()
+    assert not (here / "userimport.db").exists()
+
+
+def test_users_in_empty_database(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database file without the tables is read as empty and left unchanged."""
+    sqlite3.connect(here / "userimport.db").close()
+
+    status = cli.main(["users"])
+
+    assert 0 == status
+    assert "0 users." == capsys.readouterr().out.strip()
+    assert 0 == (here / "userimport.db").stat().st_size
+
+
+def test_acting_organization_and_role(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--as`` limits the users seen to that organization's subtree, paths start
+    there; ``--role`` limits the roles one may give."""
+    cli.main(["orgs", "load", str(EXAMPLES / "orgs.csv")])
+    write_csv(
+        here / "x.csv", "Ana,Ruiz,ana@acme.example,es-mad,,,", "Bo,Li,bo@x.us,us,,,"
+    )
+    cli.main(["import", "x.csv", "--yes"])
+    write_csv(here / "y.csv", "Cy,Ng,cy@x.es,Madrid,admin,,")
+    capsys.readouterr()
+
+    listed = cli.main(["users", "--as", "es"])
+    out = capsys.readouterr().out
+    as_manager = cli.main(["check", "y.csv", "--as", "es", "--role", "manager"])
+
+    assert 0 == listed
+    assert "Spain / Madrid" in out
+    assert "bo@x.us" not in out
+    assert "1 user." in out
+    assert 1 == as_manager
+    assert "role_not_allowed" in capsys.readouterr().out
+
+
+def test_unknown_acting_organization(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--as`` with an unknown id is a usage error that points to ``orgs list``."""
+    status = cli.main(["users", "--as", "nowhere"])
+
+    assert 2 == status
+    assert "userimport orgs list" in capsys.readouterr().err
+
+
+def test_several_roots_need_as(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With several root organizations, a command that acts needs ``--as``."""
+    cli.main(["orgs", "add", "a", "Alpha"])
+    cli.main(["orgs", "add", "b", "Beta"])
+    capsys.readouterr()
+
+    without = cli.main(["users"])
+    err = capsys.readouterr().err
+    with_as = cli.main(["users", "--as", "b"])
+
+    assert 2 == without
+    assert "several root organizations (a, b)" in err
+    assert "--as" in err
+    assert 0 == with_as
+
+
+# --- orgs ------------------------------------------------------------------------
+
+
+def test_orgs_list_before_anything(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``orgs list`` on a new database shows the root the first import creates."""
+    status = cli.main(["orgs", "list"])
+
+    assert 0 == status
+    assert [
+        "id    name",
+        "root  My organization",
+        "(not stored yet: the first import creates it)",
+    ] == capsys.readouterr().out.splitlines()
+
+
+def test_orgs_add_and_list(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``orgs add`` under the automatic root stores it too; the tree is listed
+    indented by depth; adding an existing id renames it."""
+    cli.main(["orgs", "add", "es", "Spain", "--parent", "root"])
+    cli.main(["orgs", "add", "mad", "Madrid", "--parent", "es"])
+    cli.main(["orgs", "add", "es", "España", "--parent", "root"])
+    out = capsys.readouterr().out
+
+    status = cli.main(["orgs", "list"])
+
+    assert 0 == status
+    assert "2 organizations: 2 added, 0 changed, 0 unchanged." in out
+    assert "1 organization: 0 added, 1 changed, 0 unchanged." in out
+    assert [
+        "id       name",
+        "root     My organization",
+        "  es     España",
+        "    mad  Madrid",
+    ] == capsys.readouterr().out.splitlines()
+
+
+def test_orgs_list_as(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``orgs list --as ID`` shows that organization's subtree only."""
+    cli.main(["orgs", "load", str(EXAMPLES / "orgs.csv")])
+    capsys.readouterr()
+
+    status = cli.main(["orgs", "list", "--as", "us"])
+
+    assert 0 == status
+    assert ["id          name", "us          United States"] == (
+        capsys.readouterr().out.splitlines()[:2]
+    )
+
+
+def test_orgs_add_unknown_parent(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A parent that does not exist is an error in the data: exit 1, no change."""
+    status = cli.main(["orgs", "add", "x", "X", "--parent", "nowhere"])
+
+    assert 1 == status
+    assert "Nothing was changed" in capsys.readouterr().err
+
+
+def test_orgs_load_replaces_the_automatic_root(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Loading a file whose root has the id ``root`` after a first import renames
+    the automatic root: one root, the users stay where they were."""
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    cli.main(["import", "x.csv", "--yes"])
+    capsys.readouterr()
+
+    status = cli.main(["orgs", "load", str(EXAMPLES / "orgs.csv")])
+    out = capsys.readouterr().out
+    cli.main(["users"])
+
+    assert 0 == status
+    assert "10 organizations: 9 added, 1 changed, 0 unchanged." in out
+    assert "Note" not in out
+    assert "Acme Learning" in capsys.readouterr().out
+
+
+def test_orgs_load_beside_another_root(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file with another root id adds a second root, and says --as is needed."""
+    (here / "o.csv").write_text("id,name,parent\nacme,Acme,\n", encoding="utf-8")
+    cli.main(["orgs", "add", "root", "My organization"])
+
+    status = cli.main(["orgs", "load", "o.csv"])
+
+    assert 0 == status
+    assert "several root organizations (acme, root)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"id,name,parent\na,A,b\nb,B,a\n", "cycle"),
+        (b'id,name\na,A\n"b,B\n', "not valid CSV"),
+        (b"id,name,parent\n", "holds no organization"),
+        (b"PK\x03\x04" + bytes(100), "ZIP"),
+    ],
+)
+def test_orgs_load_bad_file(
+    here: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    """A file that cannot be loaded (a cycle, broken CSV, no rows, a workbook)
+    exits 1 with one line and stores nothing."""
+    (here / "o.csv").write_bytes(content)
+
+    status = cli.main(["orgs", "load", "o.csv"])
+
+    assert 1 == status
+    err = capsys.readouterr().err
+    assert 1 == len(err.splitlines())
+    assert message in err
+
+
+def test_orgs_load_missing_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing organizations file is exit 2."""
+    status = cli.main(["orgs", "load", "nope.csv"])
+
+    assert 2 == status
+    assert "Cannot read nope.csv" in capsys.readouterr().err
+
+
+# --- template --------------------------------------------------------------------
+
+
+def test_template_to_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``template -o FILE`` writes the template without examples when asked."""
+    from userimport.outputs import template
+
+    status = cli.main(["template", "-o", "t.csv", "--no-examples"])
+
+    assert 0 == status
+    assert template("en", examples=False) == (here / "t.csv").read_bytes()
+    assert "Wrote the template to t.csv." in capsys.readouterr().out
+
+
+def test_template_to_bad_folder(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A template file that cannot be written is exit 2."""
+    status = cli.main(["template", "-o", "no/such/folder/t.csv"])
+
+    assert 2 == status
+    assert "Cannot write no/such/folder/t.csv" in capsys.readouterr().err
+
+
+def test_template_to_stdout(
+    here: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """``template`` writes its bytes to stdout as they are (BOM included)."""
+    from userimport.outputs import template
+
+    status = cli.main(["template", "--language", "es"])
+
+    assert 0 == status
+    assert template("es", examples=True) == capsysbinary.readouterr().out
+
+
+# --- the program itself ----------------------------------------------------------
+
+
+def test_color_only_on_a_terminal(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ANSI colors appear on a terminal, and not when NO_COLOR is set."""
+    write_csv(here / "x.csv", "Bo,,bo@acme.example,,,,")
+    colored, plain, errors = Terminal(), Terminal(), Terminal()
+    monkeypatch.setattr(sys, "stderr", errors)
+
+    monkeypatch.setattr(sys, "stdout", colored)
+    cli.main(["check", "x.csv"])
+    cli.main(["users", "--as", "nowhere"])
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys, "stdout", plain)
+    cli.main(["check", "x.csv"])
+
+    assert "\x1b[31minvalid\x1b[0m" in colored.getvalue()
+    assert "userimport: \x1b[31merror\x1b[0m: No organization" in errors.getvalue()
+    assert "\x1b[" not in plain.getvalue()
+
+
+def test_sqlalchemy_missing(
+    here: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the ``sql`` extra, commands that need the database say how to
+    install it (exit 2); ``check`` without a database still works."""
+    monkeypatch.setitem(sys.modules, "userimport.sql", None)
+    write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    imported = cli.main(["import", "x.csv", "--yes"])
+    err = capsys.readouterr().err
+    checked = cli.main(["check", "x.csv"])
+
+    assert 2 == imported
+    assert "pip install 'userimport[sql]'" in err
+    assert 0 == checked
+
+
+def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """No command is a usage error; ``--help`` and ``--version`` exit 0."""
+    assert 2 == cli.main([])
+    assert 2 == cli.main(["orgs"])
+    assert 0 == cli.main(["--help"])
+    assert 0 == cli.main(["--version"])
+    assert "import" in capsys.readouterr().out
+
+
+def test_python_m_is_the_same_program(tmp_path: Path) -> None:
+    """``python -m userimport`` has the same usage as the ``userimport`` command."""
+    result = run(tmp_path, "--help")
+
+    assert 0 == result.returncode
+    assert result.stdout.startswith("usage: userimport ")
