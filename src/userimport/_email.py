@@ -39,6 +39,7 @@ from userimport.schema import email_key
 
 __all__ = [
     "RFC2142_MAILBOX_NAMES",
+    "clear_cache",
     "explain_email_error",
     "explain_key_error",
     "normalize_email",
@@ -66,10 +67,9 @@ def _validate_email(address: str) -> ValidatedEmail:
 
 
 # RFC 5322 3.2.3 atext, as in email-validator's rfc_constants.ATEXT: an unquoted local
-# part is one or more runs of these separated by single dots. The match includes the
-# first "@" so that ``m.end()`` is where the domain part starts.
+# part is one or more runs of these separated by single dots (its DOT_ATOM_TEXT).
 _ATEXT: Final = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
-_DOT_ATOM_LOCAL_AT: Final = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*@")
+_DOT_ATOM: Final = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*")
 
 #: RFC 2142 mailbox names, which email-validator lower-cases in the local part
 #: (its ``rfc_constants.CASE_INSENSITIVE_MAILBOX_NAMES``; a test keeps them equal).
@@ -106,12 +106,15 @@ def _octets(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
+@functools.lru_cache(maxsize=_DOMAIN_CACHE_SIZE)
 def _domain_forms(domain: str) -> tuple[str, str] | None:
     """email-validator's normalised and IDNA-ASCII forms of a domain part, or ``None``.
 
     The domain is validated by the public ``validate_email`` behind the shortest valid
     local part; ``None`` (an invalid domain, or one so long that even the probe is too
     long) sends the address to the full ``validate_email``, which then explains.
+    Cached because the domain of the key is usually the normalised domain, and that
+    is usually the domain as typed.
     """
     try:
         probe = _validate_email("a@" + domain)
@@ -125,12 +128,15 @@ def _domain_info(domain: str) -> tuple[str, str, int] | None:
     """What every address ``<dot-atom>@domain`` shares, or ``None`` to ask slowly.
 
     Returns:
-        The normalised domain; the domain of the key (NFKC, then case-folded, as in
-        :func:`userimport.schema.email_key`), checked to be a valid domain too; and the
-        longest of the six domain forms whose address lengths email-validator checks
-        (original, normalised, IDNA-ASCII; for the address and for its key), in UTF-8
-        octets. ``functools.lru_cache`` keeps this bounded and thread-safe.
+        ``"@"`` and the normalised domain; ``"@"`` and the domain of the key (NFKC,
+        then case-folded, as in :func:`userimport.schema.email_key`), which is
+        checked to be a valid domain too; and the longest, in UTF-8 octets, of the
+        six forms of the domain whose address lengths email-validator checks
+        (original, normalised and IDNA-ASCII, for the address and for its key).
+        ``functools.lru_cache`` keeps this bounded and thread-safe.
     """
+    if len(domain) > _DOMAIN_MAX_LENGTH:
+        return None
     forms = _domain_forms(domain)
     if forms is None:
         return None
@@ -147,7 +153,7 @@ def _domain_info(domain: str) -> tuple[str, str, int] | None:
         _octets(key_forms[0]),
         len(key_forms[1]),
     )
-    return unicode_domain, key_domain, longest
+    return "@" + unicode_domain, "@" + key_domain, longest
 
 
 def _fast(address: str) -> tuple[str, str] | None:
@@ -156,28 +162,23 @@ def _fast(address: str) -> tuple[str, str] | None:
     ``None`` never means invalid: this shortcut only decides the common case of a
     dot-atom ASCII local part at a valid domain, within the length limits.
     """
-    match = _DOT_ATOM_LOCAL_AT.match(address)
-    if match is None:
-        return None
-    at = match.end()
-    domain = address[at:]
-    if len(domain) > _DOMAIN_MAX_LENGTH:
+    local, at, domain = address.partition("@")
+    if not at or _DOT_ATOM.fullmatch(local) is None:
         return None
     info = _domain_info(domain)
     if info is None:
         return None
-    unicode_domain, key_domain, longest = info
-    local = address[: at - 1]
+    at_domain, at_key_domain, longest = info
     # RFC 5321 4.5.3.1.3: each form of the address and of its key fits in 254 octets
     # (the local part is ASCII, so its length is its octet count).
-    if at + longest > _EMAIL_MAX_OCTETS:
+    if len(local) + 1 + longest > _EMAIL_MAX_OCTETS:
         return None
     lower = local.lower()
-    if lower in RFC2142_MAILBOX_NAMES:
-        local = lower
     # "@" never combines in Unicode normalisation and case folding works character by
     # character, so the key of local@domain is lower(local)@key(domain).
-    return f"{local}@{unicode_domain}", f"{lower}@{key_domain}"
+    if lower in RFC2142_MAILBOX_NAMES:
+        return lower + at_domain, lower + at_key_domain
+    return local + at_domain, lower + at_key_domain
 
 
 _SENTENCE_BREAK: Final = re.compile(r"\.\s+([A-Z])(?=[a-z ])")
@@ -215,6 +216,12 @@ def explain_key_error(explanation: str) -> str:
         "Correct this email address: once upper and lower case are treated alike"
         f" it is no longer valid ({_reason(explanation)})."
     )
+
+
+def clear_cache() -> None:
+    """Forget the validated domains (see :func:`userimport.validation.clear_caches`)."""
+    _domain_forms.cache_clear()
+    _domain_info.cache_clear()
 
 
 def normalize_email(text: str) -> tuple[str, str] | str:

@@ -1,0 +1,182 @@
+"""Benchmark row validation against issue 2's target: at most 4x the floor.
+
+All pipelines run in one process on the same generated 200-row upload of a realistic
+company (UTF-8 with BOM, as Excel's "CSV UTF-8" writes it; most users share two
+domains, a third of the names are accented, a few local parts are not ASCII):
+
+1. floor: bytes -> ``csv.reader`` + a regular-expression email check;
+2. naive: ``csv.DictReader`` + ``email_validator.validate_email`` per row;
+3. ``csv.reader`` + :func:`~userimport.validation.validate_values` per row and
+   :func:`~userimport.validation.duplicate_email_issues`;
+4. :func:`userimport.reading.read_upload` + the same validation (the whole of
+   reading and validating).
+
+The caches of userimport are cleared before every run of 3 and 4, so each run pays
+for validating its domains as a fresh process would; "warm" runs keep them, as a
+long-running server would. Each figure is the median of ``ROUNDS`` runs, the
+pipelines taking turns. Run ``python benchmarks/bench_validation.py``; it exits 1
+if 3 takes more than 4x the floor.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+
+from email_validator import EmailNotValidError, validate_email
+
+from userimport import validation
+from userimport.schema import COLUMNS, column_for_header
+from userimport.validation import duplicate_email_issues, validate_values
+
+ROWS = 200
+ROUNDS = 41
+TARGET = 4.0
+
+FIRST = ["Ana", "José", "María", "Lucía", "Jorge", "Núñez", "Sofía", "Pablo", "Iñigo"]
+FIRST += ["Carmen", "David", "Elena", "Óscar", "Raúl", "Laura", "Marta", "Juan"]
+LAST = ["García", "Martínez", "López", "Sánchez", "Pérez", "Gómez", "Díaz", "Ruiz"]
+LAST += ["Moreno", "Álvarez", "Romero", "Navarro", "Torres", "Domínguez", "Gil"]
+DOMAINS = ["acme.es"] * 14 + ["acme.com"] * 5 + ["acme-group.eu"]
+ROLES = [""] * 14 + ["learner", "instructor", "manager", "Estudiante", "admin"]
+GROUPS = ["", "", "Ventas", "Ventas;Madrid", "Marketing", "IT; Soporte", "RRHH"]
+LANGUAGES = ["", "", "es", "es-ES", "en", "ca"]
+EMAIL_CHECK = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def ascii_fold(text: str) -> str:
+    """Lower-case ASCII letters of *text*, as most mail systems make local parts."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if c.isascii() and c.isalnum())
+
+
+def upload(seed: int = 2, *, unicode_local_parts: int = 0) -> bytes:
+    """A 200-row upload of a Spanish company, as Excel's "CSV UTF-8" saves it.
+
+    Local parts are the names folded to ASCII, as corporate mail systems make them;
+    ``unicode_local_parts`` of them keep their accents instead.
+    """
+    rng = random.Random(seed)
+    lines = ["Nombre,Apellidos,Correo electrónico,Organización,Rol,Grupos,Idioma"]
+    for i in range(ROWS):
+        first, last = rng.choice(FIRST), f"{rng.choice(LAST)} {rng.choice(LAST)}"
+        local = f"{ascii_fold(first)}.{ascii_fold(last.split()[0])}{i}"
+        if i < unicode_local_parts:
+            local = f"{first.lower()}ñ.{i}"  # not ASCII: email-validator decides
+        organization = rng.choice(["", "", "", "Ventas", "Acme / Madrid"])
+        cells = [first, last, f"{local}@{rng.choice(DOMAINS)}", organization]
+        cells += [rng.choice(ROLES), rng.choice(GROUPS), rng.choice(LANGUAGES)]
+        lines.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def floor(data: bytes) -> int:
+    """bytes -> csv.reader + a regular-expression email check."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    next(reader)
+    return sum(1 for row in reader if EMAIL_CHECK.fullmatch(row[2].strip()))
+
+
+def naive(data: bytes) -> int:
+    """csv.DictReader + email_validator per row."""
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    valid = 0
+    for row in reader:
+        try:
+            validate_email(row["Correo electrónico"], check_deliverability=False)
+        except EmailNotValidError:
+            continue
+        valid += 1
+    return valid
+
+
+def validate_rows(rows: Iterable[tuple[int, Mapping[str, str]]]) -> int:
+    """validate_values per row, then duplicates by key; the count of valid rows."""
+    keys: list[tuple[int, str, str]] = []
+    for number, values in rows:
+        user, _ = validate_values(values, row=number)
+        if user is not None:
+            keys.append((number, user.key, user.email))
+    return len(keys) - len(duplicate_email_issues(keys))
+
+
+def userimport_csv(data: bytes) -> int:
+    """bytes -> csv.reader + validate_values (userimport's validation alone)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    # Unknown columns map to "", which validate_values ignores.
+    header = [column_for_header(cell) or "" for cell in next(reader)]
+    return validate_rows(
+        (number, dict(zip(header, row, strict=False)))
+        for number, row in enumerate(reader, start=2)
+    )
+
+
+def userimport_read(data: bytes) -> int:
+    """read_upload + validate_values (userimport's reading and validation)."""
+    from userimport.reading import read_upload
+
+    return validate_rows(
+        (record.row, record.values) for record in read_upload(data).records
+    )
+
+
+def cold(pipeline: Callable[[bytes], int]) -> Callable[[bytes], int]:
+    """*pipeline* run from empty caches."""
+
+    def run(data: bytes) -> int:
+        validation.clear_caches()
+        return pipeline(data)
+
+    return run
+
+
+def main() -> int:
+    """Time every pipeline, print the medians and ratios; 1 if over the target."""
+    data = upload()
+    pipelines: dict[str, Callable[[bytes], int]] = {
+        "floor: csv.reader + regex": floor,
+        "naive: DictReader + email_validator": naive,
+        "csv.reader + validate_values (cold)": cold(userimport_csv),
+        "csv.reader + validate_values (warm)": userimport_csv,
+    }
+    try:
+        import userimport.reading  # noqa: F401
+    except ImportError:  # pragma: no cover - reading is built separately
+        pass
+    else:
+        pipelines["read_upload + validate_values (cold)"] = cold(userimport_read)
+        pipelines["read_upload + validate_values (warm)"] = userimport_read
+
+    counts = {name: run(data) for name, run in pipelines.items()}  # warm-up
+    assert counts["floor: csv.reader + regex"] == ROWS, counts
+    assert set(COLUMNS) == set(filter(None, map(column_for_header, COLUMNS)))
+    times: dict[str, list[float]] = {name: [] for name in pipelines}
+    for _ in range(ROUNDS):
+        for name, run in pipelines.items():
+            start = time.perf_counter()
+            run(data)
+            times[name].append(time.perf_counter() - start)
+
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    base = medians["floor: csv.reader + regex"]
+    print(f"{ROWS} rows, {len(data)} bytes, median of {ROUNDS} rounds")
+    for name, median in medians.items():
+        print(
+            f"  {name:40} {median * 1e3:8.3f} ms  {median / base:5.2f}x floor"
+            f"  (valid rows: {counts[name]})"
+        )
+    ratio = medians["csv.reader + validate_values (cold)"] / base
+    verdict = "within" if ratio <= TARGET else "OVER"
+    print(f"validate_values: {ratio:.2f}x the floor, {verdict} the {TARGET}x target")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""Tests for userimport._email: the email fast path equals email-validator exactly."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Iterator
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from userimport import _email
+from userimport._email import (
+    RFC2142_MAILBOX_NAMES,
+    explain_email_error,
+    explain_key_error,
+    normalize_email,
+)
+from userimport.schema import email_key
+
+
+def reference(text: str) -> tuple[str, str] | str:
+    """What normalize_email must return, computed with plain email-validator calls."""
+    try:
+        normalized = validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        return explain_email_error(str(error))
+    key = email_key(normalized)
+    try:
+        validate_email(key, check_deliverability=False)
+    except EmailNotValidError as error:
+        return explain_key_error(str(error))
+    return normalized, key
+
+
+ATEXT = string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~"
+atoms = st.text(alphabet=ATEXT, min_size=1, max_size=12)
+dot_atom_locals = st.lists(atoms, min_size=1, max_size=4).map(".".join)
+locals_ = st.one_of(
+    dot_atom_locals,
+    st.sampled_from(sorted(RFC2142_MAILBOX_NAMES)).map(str.upper),
+    st.sampled_from(["Info", "POSTMASTER", "www", "a", "A.B", "x" * 64, "y" * 65]),
+    # odd dots, quotes, spaces, unicode and anything else: the slow path.
+    st.sampled_from([".a", "a.", "a..b", '"a b"', '"a@b"', "josé", "Jos\u0065\u0301"]),
+    st.text(alphabet=ATEXT + '."\\ @<>()[]', max_size=12),
+    st.text(max_size=8),
+)
+labels = st.text(
+    alphabet=string.ascii_letters + string.digits + "-", min_size=1, max_size=20
+)
+unicode_labels = st.text(
+    alphabet=st.sampled_from("abcxyzäöüßñçøéαβγσςабв例え中文אבعر0123-İﬁＡ．"),
+    min_size=1,
+    max_size=12,
+)
+domains = st.one_of(
+    st.sampled_from(
+        [
+            "example.com",
+            "Example.COM",
+            "acme-corp.com",
+            "mail.acme-corp.co.uk",
+            "bücher.de",
+            "BÜCHER.de",
+            "xn--bcher-kva.de",
+            "straße.de",
+            "xn--strae-oqa.de",
+            "ΑΒΓ.gr",
+            "例え.jp",
+            "1.אב.com",
+            "xn--4dbc.1.com",
+            "ＡＢＣ.com",
+            "a．com",
+            "a\u3002com",
+            "localhost",
+            "a.test",
+            "a.local",
+            "x.invalid",
+            "site.onion",
+            "10.in-addr.arpa",
+            "[1.2.3.4]",
+            "[IPv6:::1]",
+            "",
+            "com",
+            "a..com",
+            ".a.com",
+            "a.com.",
+            "-a.com",
+            "a-.com",
+            "ab--c.com",
+            "xn--a.com",
+            "a.123",
+            "a" * 63 + ".com",
+            "a" * 64 + ".com",
+            ".".join(["a" * 60] * 4) + ".co",
+            ".".join(["a" * 61] * 4) + ".com",
+            "exa mple.com",
+            "example.com\u200b",
+            "@example.com",
+        ]
+    ),
+    st.lists(labels, min_size=1, max_size=4).map(".".join),
+    st.lists(unicode_labels, min_size=1, max_size=3).map(lambda ls: ".".join(ls)),
+    st.builds(
+        lambda ls, tld: ".".join([*ls, tld]),
+        st.lists(st.one_of(labels, unicode_labels), min_size=1, max_size=3),
+        st.sampled_from(["com", "es", "COM", "xn--p1ai", "рф"]),
+    ),
+)
+addresses = st.one_of(
+    st.builds(lambda local, domain: f"{local}@{domain}", locals_, domains),
+    st.builds(
+        lambda pad, local, domain, pad2: f"{pad}{local}@{domain}{pad2}",
+        st.sampled_from(["", " ", "\t", "\u00a0"]),
+        dot_atom_locals,
+        domains,
+        st.sampled_from(["", " ", "\n", "\u3000"]),
+    ),
+    st.text(max_size=40),
+)
+
+
+def at_length(local_length: int, domain: str) -> str:
+    """An address of a dot-atom local part of *local_length* characters at *domain*."""
+    return "u" * local_length + "@" + domain
+
+
+#: Addresses exactly at and just past the limits (RFC 5321 4.5.3.1): 254 octets for
+#: the address, 253 for the domain, 63 for a label; 64 for a local part is only
+#: checked in strict mode, which userimport does not use.
+LENGTH_EDGES = [
+    at_length(64, "example.com"),
+    at_length(65, "example.com"),
+    at_length(254 - 12, "example.com"),
+    at_length(255 - 12, "example.com"),
+    at_length(254 - 11, "bücher.de"),
+    at_length(254 - 12, "bücher.de"),
+    at_length(254 - 19, "xn--bcher-kva.de"),
+    at_length(255 - 19, "xn--bcher-kva.de"),
+    at_length(200, "例え.jp"),
+    at_length(230, "例え.jp"),
+    at_length(1, ".".join(["a" * 63] * 3) + ".com"),
+    at_length(2, ".".join(["a" * 63] * 3) + "." + "b" * 61),
+    at_length(1, ".".join(["a" * 63] * 3) + "." + "b" * 62),
+    at_length(1, "a" * 250 + ".com"),
+    "ß" * 60 + "@straße.de",
+]
+
+
+@pytest.fixture(autouse=True)
+def _cold_cache() -> Iterator[None]:
+    """Each test starts with an empty domain cache, as a fresh process would."""
+    _email.clear_cache()
+    yield
+    _email.clear_cache()
+
+
+@given(addresses)
+@example("Ana@Example.com")
+@example("info@Example.com")
+@example("ß@straße.de")
+@example("İ@x.com")
+@example("ﬁ@x.com")
+@example("a@ＡＢＣ.com")
+@example("a@xn--strae-oqa.de")
+def test_same_as_email_validator(text: str) -> None:
+    """normalize_email gives email-validator's exact verdict, cold and warm."""
+    expected = reference(text)
+    assert expected == normalize_email(text)
+    assert expected == normalize_email(text)
+
+
+@pytest.mark.parametrize("text", LENGTH_EDGES)
+def test_length_limits_same_as_email_validator(text: str) -> None:
+    """At and just past every length limit the verdict is email-validator's."""
+    expected = reference(text)
+    assert expected == normalize_email(text)
+    assert expected == normalize_email(text)
+
+
+@given(st.lists(dot_atom_locals, min_size=1, max_size=5), domains)
+def test_many_users_of_one_domain(local_parts: list[str], domain: str) -> None:
+    """A warm cache answers for new addresses exactly as email-validator does."""
+    for local in local_parts:
+        text = f"{local}@{domain}"
+        assert reference(text) == normalize_email(text)
+
+
+def test_length_edges_cover_both_verdicts() -> None:
+    """The length edge cases include valid and invalid addresses."""
+    verdicts = {isinstance(reference(text), tuple) for text in LENGTH_EDGES}
+    assert {True, False} == verdicts
+
+
+def test_rfc2142_names_match_email_validator() -> None:
+    """The mailbox names lower-cased by the fast path are email-validator's."""
+    assert frozenset(CASE_INSENSITIVE_MAILBOX_NAMES) == RFC2142_MAILBOX_NAMES
+
+
+def test_common_addresses_validate_each_domain_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Users of one domain cost one email-validator call, not one per address."""
+    calls: list[str] = []
+    real: Callable[[str], object] = _email._validate_email
+
+    def counting(address: str) -> object:
+        calls.append(address)
+        return real(address)
+
+    monkeypatch.setattr(_email, "_validate_email", counting)
+    results = [normalize_email(f"user{i}@Acme.example.com") for i in range(10)]
+
+    expected = [
+        (f"user{i}@acme.example.com", f"user{i}@acme.example.com") for i in range(10)
+    ]
+    assert expected == results
+    # One probe of the domain and one of the key's domain.
+    assert ["a@Acme.example.com", "a@acme.example.com"] == calls
+
+
+def test_key_folds_case_and_keeps_local_case() -> None:
+    """Ana@Example.com and ana@example.COM share a key; the local part keeps case."""
+    assert ("Ana@example.com", "ana@example.com") == normalize_email("Ana@Example.com")
+    assert ("ana@example.com", "ana@example.com") == normalize_email("ana@example.COM")
+
+
+def test_key_is_nfkc_and_case_folded() -> None:
+    """The key applies NFKC and full case folding, e.g. to ß and ligatures."""
+    assert ("ß@straße.de", "ss@strasse.de") == normalize_email("ß@straße.de")
+    assert ("ﬁ@x.com", "fi@x.com") == normalize_email("ﬁ@x.com")
+
+
+def test_surrounding_whitespace_is_ignored() -> None:
+    """Whitespace around the address is stripped before validation."""
+    assert ("ana@example.com", "ana@example.com") == normalize_email(
+        "  ana@example.com\t"
+    )
+
+
+def test_invalid_address_gets_one_sentence() -> None:
+    """email-validator's two-sentence explanation becomes one sentence."""
+    expected = (
+        "Correct this email address: the part after the @-sign is not valid;"
+        " it should have a period."
+    )
+    assert expected == normalize_email("ana@example")
+
+
+def test_explanation_keeps_acronyms() -> None:
+    """An explanation starting with an acronym keeps its capitals."""
+    assert "Correct this email address: IPv6 is odd." == explain_email_error(
+        "IPv6 is odd."
+    )
+
+
+def test_key_error_message() -> None:
+    """An invalid key is explained as a case problem, with the reason."""
+    expected = (
+        "Correct this email address: once upper and lower case are treated alike"
+        " it is no longer valid (the email address is too long (1 character too"
+        " many))."
+    )
+    assert expected == explain_key_error(
+        "The email address is too long (1 character too many)."
+    )
+
+
+def test_invalid_key_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An address whose key does not validate is invalid_email, with the reason.
+
+    No real address is known to pass while its key fails, so the key rule is shown
+    with a key function that produces an invalid key.
+    """
+    monkeypatch.setattr(_email, "email_key", lambda email: email.upper() + ".")
+    expected = explain_key_error("An email address cannot end with a period.")
+    assert expected == normalize_email("josé@example.com")
+    assert expected == normalize_email("ana@example.com")
+
+
+def test_slow_path_key_validated_by_email_validator() -> None:
+    """A key the fast path cannot decide is validated by email-validator itself."""
+    assert ("José@example.com", "josé@example.com") == normalize_email(
+        "José@example.com"
+    )
