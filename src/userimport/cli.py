@@ -54,7 +54,7 @@ from userimport.stores.memory import MemoryStore
 if TYPE_CHECKING:
     from userimport.sql import SQLStore
 
-__all__ = ["AUTO_ROOT", "DEFAULT_DB", "main"]
+__all__ = ["AUTO_ROOT", "DEFAULT_DB", "build_parser", "main"]
 
 #: The database of every command unless ``--db`` says otherwise (SPEC §10).
 DEFAULT_DB = "sqlite:///userimport.db"
@@ -84,8 +84,9 @@ def _color(stream: TextIO) -> bool:
     return not os.environ.get("NO_COLOR") and stream.isatty()
 
 
-def _say(line: str = "") -> None:
-    print(line, file=sys.stdout)
+def _say(*lines: str) -> None:
+    for line in lines:
+        print(line, file=sys.stdout)
 
 
 def _error(message: str) -> None:
@@ -227,8 +228,7 @@ def _review(
             )
     except OSError as exc:
         raise CommandError(f"Cannot read {args.file}: {exc.strerror or exc}.") from exc
-    for line in review_lines(args.file, preview, color=_color(sys.stdout)):
-        _say(line)
+    _say(*review_lines(args.file, preview, color=_color(sys.stdout)))
     return preview
 
 
@@ -304,8 +304,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
         tree, _ = _tree(store)
         actor = _actor(tree, args)
         users = visible_users(actor, tree, store) if store is not None else []
-    for line in user_lines(users, tree, within=actor.org_id, color=_color(sys.stdout)):
-        _say(line)
+    _say(*user_lines(users, tree, within=actor.org_id, color=_color(sys.stdout)))
     return EXIT_OK
 
 
@@ -313,8 +312,7 @@ def _cmd_orgs_list(args: argparse.Namespace) -> int:
     with _readable(args.db) as store:
         tree, stored = _tree(store)
     top = _actor(tree, args).org_id if args.acting is not None else None
-    for line in org_lines(tree, top=top, color=_color(sys.stdout)):
-        _say(line)
+    _say(*org_lines(tree, top=top, color=_color(sys.stdout)))
     if not stored:
         _say("(not stored yet: the first import creates it)")
     return EXIT_OK
@@ -436,6 +434,13 @@ def _reading_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _version() -> str:
+    try:
+        return metadata.version("userimport")
+    except metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``userimport`` command."""
     parser = argparse.ArgumentParser(
@@ -445,9 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
         "environment error.",
         parents=[_global_options(defaults=True)],
     )
-    parser.add_argument(
-        "--version", action="version", version=metadata.version("userimport")
-    )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     common = [_global_options(defaults=False)]
 
@@ -528,4 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # A transaction cut short is rolled back; 128 + SIGINT, as shells report.
+        _error("Interrupted.")
+        return 130
     return status
