@@ -35,7 +35,7 @@ orders them by code point exactly as Python does, whatever the database's locale
 from __future__ import annotations
 
 import contextlib
-import heapq
+import functools
 import itertools
 import json
 import random
@@ -45,6 +45,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
@@ -121,10 +122,6 @@ users = sa.Table(
     sqlite_autoincrement=True,
 )
 
-#: How many values one ``IN (...)`` gets: far below SQLite's oldest limit (999
-#: variables) and PostgreSQL's (65,535 parameters).
-_CHUNK = 500
-
 #: The execution option that marks a connection's transaction as a write.
 _WRITE_OPTION = "userimport_write"
 
@@ -136,11 +133,31 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _SCHEMA_LOCK = 0x75696D70  # "uimp"
 
 
-def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    """Distinct values in lists of at most :data:`_CHUNK`, in a stable order."""
-    unique = sorted(set(values))
-    for start in range(0, len(unique), _CHUNK):
-        yield unique[start : start + _CHUNK]
+def _among(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """``column`` is one of the values of the parameter ``values`` (see
+    :func:`_values_parameter`).
+
+    One parameter however many values: an ``IN (...)`` with one placeholder per
+    value would hit SQLite's limit on variables, and SQLAlchemy re-renders it on
+    every call (most of a commit's time, measured).
+    """
+    if dialect == "postgresql":
+        integer = isinstance(column.type, sa.Integer)
+        element = sa.BigInteger() if integer else sa.Text()
+        values = sa.bindparam("values", type_=postgresql.ARRAY(element))
+        return column == sa.any_(values)
+    # SQLite: the values as a JSON array, unpacked by the json_each table function
+    # (https://www.sqlite.org/json1.html#jeach).
+    unpacked: sa.Select[Any] = sa.select(sa.column("value")).select_from(
+        sa.func.json_each(sa.bindparam("values"))
+    )
+    return column.in_(unpacked.scalar_subquery())
+
+
+def _values_parameter(values: Iterable[Any], dialect: str) -> Any:
+    """The value of the ``values`` parameter of :func:`_among`."""
+    distinct = sorted(set(values))
+    return distinct if dialect == "postgresql" else _JSON.encode(distinct)
 
 
 def _row_id(user_id: str) -> int | None:
@@ -151,17 +168,47 @@ def _row_id(user_id: str) -> int | None:
     return number if number < 2**63 else None
 
 
-def _stored(row: sa.Row[Any]) -> StoredUser:
-    """A ``users`` row as a :class:`StoredUser`."""
+#: The ``users`` columns read into a :class:`StoredUser`, in :func:`_stored`'s order.
+_USER_FIELDS = (
+    users.c.id,
+    users.c.email_key,
+    users.c.email,
+    users.c.first_name,
+    users.c.last_name,
+    users.c.organization,
+    users.c.role,
+    users.c.groups,
+    users.c.language,
+)
+
+_ROLES = {role.value: role for role in Role}
+
+#: The ``groups`` column's encoder, made once (``json.dumps`` with options builds a
+#: new encoder per call). Tuples encode as JSON arrays; names keep their accents.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def _select_users() -> sa.Select[Any]:
+    """``SELECT`` of the columns :func:`_stored` reads."""
+    return sa.select(*_USER_FIELDS)
+
+
+def _stored(row: Sequence[Any]) -> StoredUser:
+    """A row of :func:`_select_users` as a :class:`StoredUser`.
+
+    Positional unpacking, a role table and a shortcut for the common empty group
+    list keep this at a few microseconds: the Users screen builds thousands.
+    """
+    user_id, _, email, first_name, last_name, organization, role, groups, lang = row
     return StoredUser(
-        id=str(row.id),
-        email=row.email,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        organization=row.organization,
-        role=Role(row.role),
-        groups=tuple(json.loads(row.groups)),
-        language=row.language,
+        id=str(user_id),
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        organization=organization,
+        role=_ROLES[role],
+        groups=() if groups == "[]" else json.loads(groups),
+        language=lang,
     )
 
 
@@ -178,18 +225,59 @@ _USER_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _values(user: UserRow) -> dict[str, Any]:
-    """The column values that store ``user``."""
-    return {
-        "email": user.email,
-        "email_key": user.key,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "organization": user.organization,
-        "role": user.role.value,
-        "groups": json.dumps(list(user.groups), ensure_ascii=False),
-        "language": user.language,
-    }
+@functools.lru_cache(maxsize=8)
+def _bulk_insert(dialect: sa.Dialect) -> _BulkInsert:
+    """The :class:`_BulkInsert` of a dialect (compiled once per engine)."""
+    return _BulkInsert.for_dialect(dialect)
+
+
+def _values(user: UserRow, key: str) -> tuple[Any, ...]:
+    """The values of :data:`_USER_COLUMNS` that store ``user``, whose key is ``key``."""
+    return (
+        user.email,
+        key,
+        user.first_name,
+        user.last_name,
+        user.organization,
+        user.role.value,
+        "[]" if not user.groups else _JSON.encode(user.groups),
+        user.language,
+    )
+
+
+@attrs.frozen
+class _BulkInsert:
+    """The driver-level ``INSERT`` of users for one dialect, compiled once.
+
+    SQLAlchemy's own executemany processes every parameter set in Python, which is
+    most of a 200-user commit's time on SQLite; these columns need no conversion,
+    so the rows go to the driver's ``executemany`` as they are (events still fire).
+
+    Attributes:
+        sql: The statement in the driver's parameter style.
+        names: The parameter names, in order if the style is positional.
+        positional: Whether parameters are passed as tuples (else as dicts).
+    """
+
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+
+    @classmethod
+    def for_dialect(cls, dialect: sa.Dialect) -> _BulkInsert:
+        statement = sa.insert(users).values(
+            {name: sa.bindparam(name) for name in _USER_COLUMNS}
+        )
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or _USER_COLUMNS)
+        return cls(str(compiled), names, compiled.positional)
+
+    def parameters(self, rows: Iterable[tuple[Any, ...]]) -> list[Any]:
+        """The driver parameters for rows of :func:`_values`."""
+        if self.positional:
+            order = [_USER_COLUMNS.index(name) for name in self.names]
+            return [tuple(row[i] for i in order) for row in rows]
+        return [dict(zip(_USER_COLUMNS, row, strict=True)) for row in rows]
 
 
 def _message(error: BaseException) -> str:
@@ -239,13 +327,21 @@ def _create_engine(url: str | sa.URL, busy_timeout: float) -> Engine:
         options["poolclass"] = StaticPool
         options["connect_args"]["check_same_thread"] = False
     engine = sa.create_engine(parsed, **options)
+    in_memory = _is_memory_sqlite(parsed)
 
-    # SQLAlchemy's recipe for SQLite transactions ("Enabling Non-Legacy SQLite
-    # Transactional Modes"): the driver emits no BEGIN of its own; SQLStore's
-    # "begin" hook emits it.
     @event.listens_for(engine, "connect")
-    def _no_driver_begin(dbapi_connection: Any, connection_record: Any) -> None:
+    def _configure(dbapi_connection: Any, connection_record: Any) -> None:
+        # SQLAlchemy's recipe for SQLite transactions ("Enabling Non-Legacy SQLite
+        # Transactional Modes"): the driver emits no BEGIN of its own; SQLStore's
+        # "begin" hook emits it.
         dbapi_connection.isolation_level = None
+        if not in_memory:
+            # Write-ahead log: readers (reviews) never wait for a commit, nor a
+            # commit for them; with synchronous=NORMAL a commit needs no fsync and
+            # the database can never be corrupted, but the last commits before a
+            # power cut may be lost (https://www.sqlite.org/wal.html).
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     return engine
 
@@ -320,6 +416,29 @@ class SQLStore:
             else contextlib.nullcontext()
         )
         self._retries = retries
+        if self._dialect not in ("sqlite", "postgresql"):
+            raise StoreError(
+                "SQLStore supports SQLite and PostgreSQL databases, "
+                f"not {self._dialect!r}."
+            )
+        # The statements, built once (SQLAlchemy caches their compiled form).
+        among = functools.partial(_among, dialect=self._dialect)
+        self._users_by_key = _select_users().where(among(users.c.email_key))
+        self._users_by_org = (
+            _select_users()
+            .where(among(users.c.organization))
+            .order_by(users.c.email_key)
+        )
+        # In id order, so racing commits lock shared rows in the same order.
+        self._users_by_id_locked = (
+            _select_users()
+            .where(among(users.c.id))
+            .order_by(users.c.id)
+            .with_for_update()
+        )
+        self._ids_by_key = sa.select(users.c.email_key, users.c.id).where(
+            among(users.c.email_key)
+        )
 
     def __repr__(self) -> str:
         return f"<SQLStore {self._base.url.render_as_string(hide_password=True)}>"
@@ -449,6 +568,10 @@ class SQLStore:
         rows = conn.execute(sa.select(organizations).order_by(organizations.c.id))
         return [Organization(r.id, r.name, r.parent_id) for r in rows]
 
+    def _values(self, values: Iterable[Any]) -> dict[str, Any]:
+        """The parameters of a statement that selects by :func:`_among`."""
+        return {"values": _values_parameter(values, self._dialect)}
+
     # -- reading users ---------------------------------------------------------
 
     def find_by_keys(self, keys: Collection[str]) -> Mapping[str, StoredUser]:
@@ -459,14 +582,9 @@ class SQLStore:
         Raises:
             StoreError: The database failed.
         """
-        found: dict[str, StoredUser] = {}
         with self._transaction(write=False) as conn:
-            for chunk in _chunks(keys):
-                rows = conn.execute(
-                    sa.select(users).where(users.c.email_key.in_(chunk))
-                )
-                found.update((row.email_key, _stored(row)) for row in rows)
-        return found
+            rows = conn.execute(self._users_by_key, self._values(keys))
+            return {row[1]: _stored(row) for row in rows}
 
     def list_users(self, org_ids: Collection[str]) -> Sequence[StoredUser]:
         """The users of the given organizations, ordered by email key.
@@ -479,21 +597,8 @@ class SQLStore:
             StoreError: The database failed.
         """
         with self._transaction(write=False) as conn:
-            runs = [
-                [
-                    _stored(row)
-                    for row in conn.execute(
-                        sa.select(users)
-                        .where(users.c.organization.in_(chunk))
-                        .order_by(users.c.email_key)
-                    )
-                ]
-                for chunk in _chunks(org_ids)
-            ]
-        if len(runs) == 1:
-            return runs[0]
-        # Each run is in key order (code-point collation): merge, don't re-sort.
-        return list(heapq.merge(*runs, key=lambda user: user.key))
+            rows = conn.execute(self._users_by_org, self._values(org_ids))
+            return [_stored(row) for row in rows]
 
     # -- writing users ---------------------------------------------------------
 
@@ -545,21 +650,22 @@ class SQLStore:
 
     def _apply(self, conn: Connection, writes: Sequence[UserWrite]) -> list[StoredUser]:
         """Re-check, then write in email-key order, inside ``conn``'s transaction."""
-        conflicts = conflicting_keys(writes, self._involved(conn, writes))
+        keys = [w.key for w in writes]  # computed once: NFKC and casefold cost
+        conflicts = conflicting_keys(writes, self._involved(conn, writes, keys))
         if conflicts:
             raise CommitConflict(
                 "Some users changed since the review; nothing was written.",
                 keys=conflicts,
             )
         stored: dict[int, StoredUser] = {}
-        order = sorted(range(len(writes)), key=lambda i: writes[i].key)
+        order = sorted(range(len(writes)), key=keys.__getitem__)
         # Consecutive creates are one INSERT and consecutive updates one executemany
         # UPDATE: still in key order, row by row.
         for creating, group in itertools.groupby(
             order, key=lambda i: writes[i].expected is None
         ):
             run = list(group)
-            run_writes = [writes[i] for i in run]
+            run_writes = [(writes[i], keys[i]) for i in run]
             ids = (
                 self._insert(conn, run_writes)
                 if creating
@@ -569,17 +675,30 @@ class SQLStore:
                 stored[i] = _stored_user(user_id, writes[i].user)
         return [stored[i] for i in range(len(writes))]
 
-    @staticmethod
-    def _insert(conn: Connection, creates: Sequence[UserWrite]) -> list[str]:
-        """Insert the users of ``creates`` in one statement; their new ids."""
-        statement = sa.insert(users).returning(users.c.id, sort_by_parameter_order=True)
-        result = conn.execute(statement, [_values(w.user) for w in creates])
-        return [str(new_id) for new_id in result.scalars()]
+    def _insert(
+        self, conn: Connection, creates: Sequence[tuple[UserWrite, str]]
+    ) -> list[str]:
+        """Insert the users of ``creates`` (one executemany); their new ids.
+
+        The ids are read back by key afterwards (the keys are unique, and nobody
+        else can write them before this transaction ends): ``INSERT ... RETURNING``
+        with the ids in parameter order would be one statement per row on SQLite.
+        """
+        bulk = _bulk_insert(conn.dialect)
+        conn.exec_driver_sql(
+            bulk.sql, bulk.parameters(_values(w.user, key) for w, key in creates)
+        )
+        query = self._ids_by_key
+        found = conn.execute(query, self._values(key for _, key in creates))
+        ids = {key: str(user_id) for key, user_id in found}
+        return [ids[key] for _, key in creates]
 
     @staticmethod
-    def _update(conn: Connection, updates: Sequence[UserWrite]) -> list[str]:
+    def _update(
+        conn: Connection, updates: Sequence[tuple[UserWrite, str]]
+    ) -> list[str]:
         """Overwrite the users of ``updates`` (rows locked and checked); their ids."""
-        ids = [w.expected.id for w in updates if w.expected is not None]
+        ids = [w.expected.id for w, _ in updates if w.expected is not None]
         statement = (
             sa.update(users)
             .where(users.c.id == sa.bindparam("user_id"))
@@ -590,18 +709,24 @@ class SQLStore:
             [
                 {
                     "user_id": int(user_id),
-                    **{"new_" + name: v for name, v in _values(w.user).items()},
+                    **{
+                        "new_" + name: value
+                        for name, value in zip(
+                            _USER_COLUMNS, _values(w.user, key), strict=True
+                        )
+                    },
                 }
-                for user_id, w in zip(ids, updates, strict=True)
+                for user_id, (w, key) in zip(ids, updates, strict=True)
             ],
         )
         return ids
 
-    @staticmethod
-    def _involved(conn: Connection, writes: Sequence[UserWrite]) -> list[StoredUser]:
+    def _involved(
+        self, conn: Connection, writes: Sequence[UserWrite], keys: Iterable[str]
+    ) -> list[StoredUser]:
         """The stored users the batch updates (locked on PostgreSQL, in id order, so
         racing commits lock shared rows in the same order) and those holding its
-        keys: what :func:`~userimport.stores.conflicting_keys` judges."""
+        ``keys``: what :func:`~userimport.stores.conflicting_keys` judges."""
         ids = sorted(
             {
                 number
@@ -611,24 +736,18 @@ class SQLStore:
             }
         )
         involved: list[StoredUser] = []
-        for start in range(0, len(ids), _CHUNK):
-            query = (
-                sa.select(users)
-                .where(users.c.id.in_(ids[start : start + _CHUNK]))
-                .order_by(users.c.id)
-                .with_for_update()
-            )
-            involved.extend(_stored(row) for row in conn.execute(query))
-        for chunk in _chunks(w.key for w in writes):
-            query = sa.select(users).where(users.c.email_key.in_(chunk))
-            involved.extend(_stored(row) for row in conn.execute(query))
+        if ids:
+            locked = conn.execute(self._users_by_id_locked, self._values(ids))
+            involved.extend(_stored(row) for row in locked)
+        held = conn.execute(self._users_by_key, self._values(keys))
+        involved.extend(_stored(row) for row in held)
         return involved
 
     def _conflicting_keys(self, writes: Sequence[UserWrite]) -> tuple[str, ...]:
         """After a unique-key violation: the keys that conflict now, or, if the
         state shows none (the other transaction is gone), every created key."""
         with self._transaction(write=False) as conn:
-            involved = self._involved(conn, writes)
+            involved = self._involved(conn, writes, [w.key for w in writes])
         return conflicting_keys(writes, involved) or tuple(
             sorted({w.key for w in writes if w.expected is None})
         )

@@ -143,6 +143,26 @@ def test_unusable_url_is_a_store_error(url: str) -> None:
         SQLStore(url)
 
 
+def test_other_databases_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only SQLite and PostgreSQL are supported (their locking and collation are
+    what the store relies on): another dialect is a ``StoreError`` at once."""
+    engine = sa.create_engine("sqlite://")
+    monkeypatch.setattr(engine.dialect, "name", "mysql")
+
+    with pytest.raises(StoreError, match="SQLite and PostgreSQL"):
+        SQLStore(engine)
+
+
+def test_sqlite_file_uses_the_write_ahead_log(sqlite_url: str) -> None:
+    """A SQLite file opened from a URL is in WAL mode with synchronous=NORMAL
+    (readers and the writer do not wait for each other)."""
+    with SQLStore(sqlite_url) as store, store.engine.connect() as conn:
+        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+
+    assert ("wal", 1) == (mode, synchronous)
+
+
 def test_repr_hides_the_password() -> None:
     """The store's repr names its database without the password."""
     store = SQLStore("postgresql+psycopg://app:s3cret@db.invalid/users")
