@@ -8,7 +8,7 @@ import io
 import zipfile
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from userimport.decoding import (
@@ -349,6 +349,13 @@ def test_decode_follows_every_byte_order(bom: bytes) -> None:
     assert "Zoë" == decoded(data).text
 
 
+def test_decode_utf16_starting_with_nul_is_not_utf32() -> None:
+    """FF FE 00 00 that is not valid UTF-32 is read as UTF-16 LE."""
+    data = "\x00email".encode("utf-16")
+
+    assert ("\x00email", "utf-16") == (decoded(data).text, decoded(data).encoding)
+
+
 def test_decode_bom_that_lies_is_undecodable() -> None:
     """A UTF-8 BOM in front of cp1252 bytes is undecodable, naming byte and line."""
     found = issue(decode(codecs.BOM_UTF8 + "email\nJosé".encode("cp1252")))
@@ -576,6 +583,10 @@ def test_decode_round_trips_unicode(text: str, codec: str) -> None:
         data = text.encode(codec)
     except UnicodeEncodeError:
         return  # lone surrogates cannot be saved in any encoding
+    # Inherent ambiguities: U+FEFF first in UTF-8 text is a BOM, and FF FE 00 00
+    # starts UTF-32 LE and UTF-16 LE text whose first character is NUL alike.
+    assume(not (codec == "utf-8" and text.startswith("\ufeff")))
+    assume(not (codec == "utf-16" and text.startswith("\x00")))
     result = decoded(data)
 
     assert text == result.text

@@ -430,7 +430,10 @@ def decode(
     for bom, codec in _BOMS:
         if data.startswith(bom):
             context = f"The file starts with a {_UNICODE_NAMES[codec]} byte-order mark"
-            return _strict(data, codec, "bom", context)
+            result = _strict(data, codec, "bom", context)
+            if isinstance(result, Issue) and bom == codecs.BOM_UTF32_LE:
+                continue  # FF FE 00 00 is also UTF-16 LE text that starts with NUL
+            return result
     pattern = _nul_pattern(data[:_SNIFF_BYTES])
     if pattern is not None and pattern.startswith("utf-16"):
         context = "The file looks like UTF-16 text without a byte-order mark"
