@@ -441,18 +441,19 @@ def test_reimport_skips(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_on_existing(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``--on-existing update`` shows and applies the changes; ``error`` makes
-    existing users errors (exit 1)."""
+    existing users errors (exit 1), in ``check`` as in ``import``."""
     write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,,,")
     cli.main(["import", "x.csv", "--yes"])
     write_csv(here / "x.csv", "Ana,Ruiz,ana@acme.example,,manager,,")
     capsys.readouterr()
 
+    checked = cli.main(["check", "x.csv", "--on-existing", "error"])
     refused = cli.main(["import", "x.csv", "--yes", "--on-existing", "error"])
     refused_out = capsys.readouterr().out
     updated = cli.main(["import", "x.csv", "--yes", "--on-existing", "update"])
     updated_out = capsys.readouterr().out
 
-    assert 1 == refused
+    assert (1, 1) == (checked, refused)
     assert "email_exists" in refused_out
     assert 0 == updated
     assert "role: learner → manager" in updated_out

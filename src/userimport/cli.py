@@ -210,13 +210,14 @@ def _options(args: argparse.Namespace) -> ImportOptions:
     return ImportOptions(
         encoding=args.encoding,
         delimiter=args.delimiter,
-        on_existing=getattr(args, "on_existing", OnExisting.SKIP),
+        on_existing=args.on_existing,
     )
 
 
 def _review(
     args: argparse.Namespace, actor: Actor, tree: OrgTree, store: SQLStore | None
 ) -> Preview:
+    """Prepare the file (read at most ``max_bytes``) and print the review."""
     try:
         with open(args.file, "rb") as file:
             preview = prepare(
@@ -248,6 +249,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    """Review a file against the database if there is one; write nothing."""
     with _readable(args.db) as store:
         tree, _ = _tree(store)
         preview = _review(args, _actor(tree, args), tree, store)
@@ -255,6 +257,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _confirm(question: str) -> bool:
+    """Ask on the terminal; with no terminal, refuse rather than guess."""
     if sys.stdin is None or not sys.stdin.isatty():
         raise CommandError(
             "Nothing was imported: there is no terminal to confirm on; "
@@ -266,6 +269,7 @@ def _confirm(question: str) -> bool:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    """Review, confirm, then commit every row or none (SPEC §6)."""
     with _writable(args.db) as store:
         tree, stored = _tree(store)
         if not stored:
@@ -319,6 +323,7 @@ def _cmd_orgs_list(args: argparse.Namespace) -> int:
 
 
 def _load(store: SQLStore, orgs: Sequence[Organization]) -> int:
+    """Add or update organizations, all or none, and say what changed."""
     before = store.org_tree()
     try:
         store.add_organizations(orgs)
@@ -432,6 +437,12 @@ def _reading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--delimiter", type=_delimiter, help="the delimiter (default: detected)"
     )
+    parser.add_argument(
+        "--on-existing",
+        choices=[mode.value for mode in OnExisting],
+        default=OnExisting.SKIP.value,
+        help="what to do with users who exist already (default: skip)",
+    )
 
 
 def _version() -> str:
@@ -479,12 +490,6 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--yes", action="store_true", help="import without asking")
     imp.add_argument(
         "--skip-invalid", action="store_true", help="import the valid rows only"
-    )
-    imp.add_argument(
-        "--on-existing",
-        choices=[mode.value for mode in OnExisting],
-        default=OnExisting.SKIP.value,
-        help="what to do with users who exist already (default: skip)",
     )
 
     command(commands, "users", _cmd_users, "list the users you can see")
