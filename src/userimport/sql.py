@@ -1,16 +1,18 @@
 """``SQLStore``: users and organizations in SQL, on SQLAlchemy 2 Core (SPEC §7).
 
-SQLite is the embedded default and PostgreSQL the server we test against; both are
-exercised for real by the test suite (contract, process concurrency, faults).
+SQLite is the embedded default and PostgreSQL the server; both are exercised for
+real by the test suite (contract, process concurrency, faults), and no other
+database is accepted. A SQLite file opened from a URL uses the write-ahead log
+(``journal_mode=WAL``, ``synchronous=NORMAL``), so reviews read while a commit
+writes.
 
 How a commit stays atomic and race-free:
 
 * One transaction per :meth:`SQLStore.apply`. Inside it the store re-reads the
   holders of every email key of the batch and the users the batch updates, and
   judges conflicts with :func:`~userimport.stores.conflicting_keys`, as every
-  adapter does;
-  on PostgreSQL the updated rows are read ``FOR UPDATE`` (in id order), so they
-  cannot change before the transaction ends.
+  adapter does; on PostgreSQL the updated rows are read ``FOR UPDATE`` (in id
+  order), so they cannot change before the transaction ends.
 * The writes then run sorted by email key, so two transactions that touch the same
   keys take their locks in the same order and cannot deadlock each other.
 * A real ``UNIQUE`` index on the email key catches the race the re-check cannot see
@@ -134,7 +136,7 @@ _SCHEMA_LOCK = 0x75696D70  # "uimp"
 
 
 def _among(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
-    """``column`` is one of the values of the parameter ``values`` (see
+    """Whether ``column`` is one of the values of the parameter ``values`` (see
     :func:`_values_parameter`).
 
     One parameter however many values: an ``IN (...)`` with one placeholder per
@@ -225,12 +227,6 @@ _USER_COLUMNS: tuple[str, ...] = (
 )
 
 
-@functools.lru_cache(maxsize=8)
-def _bulk_insert(dialect: sa.Dialect) -> _BulkInsert:
-    """The :class:`_BulkInsert` of a dialect (compiled once per engine)."""
-    return _BulkInsert.for_dialect(dialect)
-
-
 def _values(user: UserRow, key: str) -> tuple[Any, ...]:
     """The values of :data:`_USER_COLUMNS` that store ``user``, whose key is ``key``."""
     return (
@@ -278,6 +274,12 @@ class _BulkInsert:
             order = [_USER_COLUMNS.index(name) for name in self.names]
             return [tuple(row[i] for i in order) for row in rows]
         return [dict(zip(_USER_COLUMNS, row, strict=True)) for row in rows]
+
+
+@functools.lru_cache(maxsize=8)
+def _bulk_insert(dialect: sa.Dialect) -> _BulkInsert:
+    """The :class:`_BulkInsert` of a dialect (compiled once per dialect)."""
+    return _BulkInsert.for_dialect(dialect)
 
 
 def _message(error: BaseException) -> str:
@@ -379,7 +381,8 @@ class SQLStore:
             retried before the commit gives up with :class:`CommitConflict`.
 
     Raises:
-        StoreError: The URL is malformed, or its driver is not installed.
+        StoreError: The URL is malformed, its driver is not installed, or it names
+            a database other than SQLite or PostgreSQL.
 
     A store holds a connection pool: create it in the process that uses it (after
     ``fork``, not before), and :meth:`close` it when done, or use it as a context
@@ -403,6 +406,12 @@ class SQLStore:
                     f"Cannot use the database URL ({_message(error)})."
                 ) from error
             self._owns_engine = True
+        if base.dialect.name not in ("sqlite", "postgresql"):
+            # Their locking and collations are what the store relies on.
+            raise StoreError(
+                "SQLStore supports SQLite and PostgreSQL databases, "
+                f"not {base.dialect.name!r}."
+            )
         self._base = base
         # A copy that shares the pool, so the hooks below stay the store's own.
         self._engine: Engine = base.execution_options()
@@ -416,11 +425,6 @@ class SQLStore:
             else contextlib.nullcontext()
         )
         self._retries = retries
-        if self._dialect not in ("sqlite", "postgresql"):
-            raise StoreError(
-                "SQLStore supports SQLite and PostgreSQL databases, "
-                f"not {self._dialect!r}."
-            )
         # The statements, built once (SQLAlchemy caches their compiled form).
         among = functools.partial(_among, dialect=self._dialect)
         self._users_by_key = _select_users().where(among(users.c.email_key))
@@ -568,7 +572,7 @@ class SQLStore:
         rows = conn.execute(sa.select(organizations).order_by(organizations.c.id))
         return [Organization(r.id, r.name, r.parent_id) for r in rows]
 
-    def _values(self, values: Iterable[Any]) -> dict[str, Any]:
+    def _params(self, values: Iterable[Any]) -> dict[str, Any]:
         """The parameters of a statement that selects by :func:`_among`."""
         return {"values": _values_parameter(values, self._dialect)}
 
@@ -583,7 +587,7 @@ class SQLStore:
             StoreError: The database failed.
         """
         with self._transaction(write=False) as conn:
-            rows = conn.execute(self._users_by_key, self._values(keys))
+            rows = conn.execute(self._users_by_key, self._params(keys))
             return {row[1]: _stored(row) for row in rows}
 
     def list_users(self, org_ids: Collection[str]) -> Sequence[StoredUser]:
@@ -597,7 +601,7 @@ class SQLStore:
             StoreError: The database failed.
         """
         with self._transaction(write=False) as conn:
-            rows = conn.execute(self._users_by_org, self._values(org_ids))
+            rows = conn.execute(self._users_by_org, self._params(org_ids))
             return [_stored(row) for row in rows]
 
     # -- writing users ---------------------------------------------------------
@@ -689,7 +693,7 @@ class SQLStore:
             bulk.sql, bulk.parameters(_values(w.user, key) for w, key in creates)
         )
         query = self._ids_by_key
-        found = conn.execute(query, self._values(key for _, key in creates))
+        found = conn.execute(query, self._params(key for _, key in creates))
         ids = {key: str(user_id) for key, user_id in found}
         return [ids[key] for _, key in creates]
 
@@ -737,9 +741,9 @@ class SQLStore:
         )
         involved: list[StoredUser] = []
         if ids:
-            locked = conn.execute(self._users_by_id_locked, self._values(ids))
+            locked = conn.execute(self._users_by_id_locked, self._params(ids))
             involved.extend(_stored(row) for row in locked)
-        held = conn.execute(self._users_by_key, self._values(keys))
+        held = conn.execute(self._users_by_key, self._params(keys))
         involved.extend(_stored(row) for row in held)
         return involved
 
