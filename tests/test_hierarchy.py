@@ -195,12 +195,14 @@ def test_path_within(tree: OrgTree) -> None:
         ("ACME  /Spain/   Madrid / people", "es", "es-mad-people"),
         ("Spain / Madrid", "es", "es-mad"),
         ("Madrid / Sales", "es-mad", "es-mad-sales"),
+        ("Spain / Madrid", "acme", "es-mad"),
+        ("Madrid / Sales", "es", "es-mad-sales"),
         ("Globex", "globex", "globex"),
     ],
 )
 def test_resolve(tree: OrgTree, ref: str, within: str, expected: str) -> None:
-    """An id, a name (any case and spacing), a path from a root or a path starting
-    at ``within`` each designate one organization."""
+    """An id, a name (any case and spacing), a path from a root, or a path
+    starting at ``within`` or below it each designate one organization."""
     org = tree.resolve(ref, within=within)
     assert org is not None
     assert expected == org.id
@@ -216,8 +218,8 @@ def test_resolve_name_in_any_unicode_normal_form() -> None:
 @pytest.mark.parametrize(
     ("ref", "within"),
     [
-        ("Spain / Madrid", "acme"),  # neither from a root nor from within
-        ("Madrid / Sales", "es"),
+        ("Madrid / Spain", "acme"),  # upside down
+        ("Spain / Sales", "acme"),  # a level skipped
         ("Acme / Madrid", "acme"),  # a level skipped
         ("Acme / Spain / Paris", "acme"),
         ("", "acme"),

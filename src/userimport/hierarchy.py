@@ -272,8 +272,12 @@ class OrgTree:
         2. a name, ignoring case, accents' encoding (NFC/NFD) and runs of spaces:
            every organization of the subtree with that name;
         3. a path of names separated by ``/``, either from a root
-           (``"Acme / Spain / Madrid"``) or starting at ``within`` itself
-           (``"Spain / Madrid"`` when ``within`` is Spain).
+           (``"Acme / Spain / Madrid"``) or starting at ``within`` or at any
+           organization under it (``"Spain / Madrid"`` or ``"Madrid / Sales"``
+           when ``within`` is the root Acme). SPEC §10 names paths from a root and
+           from ``within``; administrators also write paths from the level below
+           their own, so any path ending inside the subtree is accepted, and two
+           matches are simply ambiguous.
 
         Organizations outside the subtree are never considered, so the answer is
         the same whether they exist or not. An unknown ``within`` contains nothing.
@@ -311,7 +315,9 @@ class OrgTree:
 
     def _path_matches(self, p: int, wanted: tuple[str, ...], *, top: int) -> bool:
         """Whether the names above and at ``p`` spell ``wanted`` from a root or
-        from ``top``; each step consumes one ancestor's name segments."""
+        from an organization of ``top``'s subtree; each step consumes one
+        ancestor's name segments."""
+        lo, hi = top, self._end[top]
         end = len(wanted)
         while p >= 0:
             segs = self._segs[p]
@@ -319,7 +325,7 @@ class OrgTree:
             if start < 0 or wanted[start:end] != segs:
                 return False
             if start == 0:
-                return p == top or self._parent[p] < 0
+                return lo <= p < hi or self._parent[p] < 0
             end = start
             p = self._parent[p]
         return False
