@@ -1,0 +1,244 @@
+"""The CSV files the library writes: the template and the error report (SPEC §8).
+
+Both are UTF-8 with a byte-order mark, so that Excel opens accented names correctly,
+with CRLF line ends (RFC 4180 §2.1) and every cell in double quotes. Every cell the
+library writes, headers and messages included, goes through :func:`protect_cell`,
+the guard against formula injection (OWASP, "CSV Injection"): a spreadsheet runs a
+cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or line break, or the
+full-width ``＝＋－＠``, possibly after spaces) as a formula, and a formula can run
+programs (``=cmd|' /C calc'!A0``) or send data away.
+
+The guard prefixes such a cell with an apostrophe, as OWASP recommends. Reading an
+upload undoes exactly what the guard did with :func:`unprotect_cell`, so re-uploading
+an error report gives back the values first uploaded; a value that itself starts
+with apostrophes before a trigger gets one more apostrophe, which keeps the two
+functions exact inverses. See ``docs/outputs.md`` for the reasons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Final
+
+from userimport.schema import COLUMNS, EXAMPLE_ROWS
+
+if TYPE_CHECKING:  # pragma: no cover - outputs must not import the flow at run time
+    from userimport.flow import Preview, ReviewRow
+    from userimport.issues import Issue
+
+__all__ = [
+    "ERRORS_COLUMN",
+    "MARKER",
+    "TEMPLATE_HEADERS",
+    "TEMPLATE_LANGUAGES",
+    "error_report",
+    "protect_cell",
+    "template",
+    "unprotect_cell",
+]
+
+#: The error report's extra column (SPEC §10).
+ERRORS_COLUMN: Final = "errors"
+
+#: The character put before a cell that a spreadsheet would run as a formula (the
+#: OWASP "CSV Injection" recommendation): spreadsheets show it as text.
+MARKER: Final = "'"
+
+#: The template's header cell of each canonical column, by language. Every one of
+#: them names its column again when read (:func:`userimport.schema.column_for_header`).
+TEMPLATE_HEADERS: Final[Mapping[str, Mapping[str, str]]] = {
+    "en": {
+        "first_name": "First name",
+        "last_name": "Last name",
+        "email": "Email",
+        "organization": "Organization",
+        "role": "Role",
+        "groups": "Groups",
+        "language": "Language",
+    },
+    "es": {
+        "first_name": "Nombre",
+        "last_name": "Apellidos",
+        "email": "Correo electrónico",
+        "organization": "Organización",
+        "role": "Rol",
+        "groups": "Grupos",
+        "language": "Idioma",
+    },
+}
+
+#: The languages :func:`template` can write headers in.
+TEMPLATE_LANGUAGES: Final[tuple[str, ...]] = tuple(TEMPLATE_HEADERS)
+
+# OWASP "CSV Injection" and SPEC §8: a cell is run as a formula when it starts, maybe
+# after whitespace, with one of these; tab, CR and LF count themselves, so the
+# whitespace skipped before the trigger is any other whitespace (spaces, no-break
+# spaces, ideographic spaces...). Leading apostrophes are skipped too: that is what
+# makes the marker reversible (see protect_cell).
+_TRIGGERED: Final = re.compile("'*[^\\S\t\r\n]*[=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20]")
+
+_SENTENCE_ENDS: Final = (".", "!", "?", "\u2026")
+
+
+def protect_cell(text: str) -> str:
+    """The cell to write for ``text`` so that no spreadsheet runs it as a formula.
+
+    A text that starts, maybe after whitespace, with a formula trigger (``=``,
+    ``+``, ``-``, ``@``, a tab, a carriage return, a line feed, or the full-width
+    ``＝＋－＠``) gets an apostrophe in front, and so does a text whose
+    leading apostrophes are followed by one, so that :func:`unprotect_cell` can
+    always tell the added apostrophe from the text's own. Every other text is
+    returned unchanged. ``unprotect_cell(protect_cell(t)) == t`` for every ``t``.
+
+    >>> protect_cell("=cmd|' /C calc'!A0")
+    "'=cmd|' /C calc'!A0"
+    >>> protect_cell("'=1+1")
+    "''=1+1"
+    >>> protect_cell("O'Brien"), protect_cell("'quoted'")
+    ("O'Brien", "'quoted'")
+    """
+    return MARKER + text if _TRIGGERED.match(text) else text
+
+
+def unprotect_cell(text: str) -> str:
+    """Undo :func:`protect_cell`: the value a cell written by the library stands for.
+
+    The first apostrophe is removed only when what follows it would need
+    protection (apostrophes, maybe whitespace, then a formula trigger); any other
+    cell, such as ``'quoted'`` or ``O'Brien``, is returned unchanged. Reading an
+    upload calls this once on every value cell.
+
+    >>> unprotect_cell("'=cmd|' /C calc'!A0")
+    "=cmd|' /C calc'!A0"
+    >>> unprotect_cell("''=1+1"), unprotect_cell("'quoted'")
+    ("'=1+1", "'quoted'")
+    """
+    if text.startswith(MARKER) and _TRIGGERED.match(text, 1):
+        return text[1:]
+    return text
+
+
+def _csv_bytes(records: Iterable[Sequence[str]]) -> bytes:
+    """UTF-8 with a byte-order mark, CRLF, every cell protected and in quotes.
+
+    The byte-order mark makes Excel read UTF-8 (without it Excel assumes the
+    system's legacy code page); quoting every cell follows the OWASP advice and
+    keeps each value one cell whatever the spreadsheet's delimiter settings.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    for record in records:
+        writer.writerow([protect_cell(cell) for cell in record])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _template_language(language: str) -> str:
+    """The supported language a tag such as ``"es"``, ``"ES"`` or ``"es-MX"`` names."""
+    primary = language.replace("_", "-").split("-", 1)[0].casefold()
+    if primary not in TEMPLATE_HEADERS:
+        supported = ", ".join(repr(code) for code in TEMPLATE_LANGUAGES)
+        raise ValueError(
+            f"The template is not available in {language!r}; choose one of {supported}."
+        )
+    return primary
+
+
+def template(language: str = "en", *, examples: bool = True) -> bytes:
+    """The CSV template administrators download, fill in and upload (SPEC §8).
+
+    It is generated from the schema, so it cannot drift from what ``prepare``
+    accepts: the canonical columns in order, with headers in ``language``, and the
+    schema's example rows, which an upload that keeps them skips with the warning
+    ``example_row``.
+
+    Args:
+        language: ``"en"`` or ``"es"`` (case-insensitive; a region such as
+            ``"es-MX"`` is ignored).
+        examples: Include the example rows.
+
+    Returns:
+        UTF-8 with a byte-order mark, CRLF line ends.
+
+    Raises:
+        ValueError: The language is not supported (the message names the ones that
+            are).
+
+    >>> text = template("es", examples=False).decode("utf-8-sig")
+    >>> print(text.rstrip("\\r\\n"))
+    "Nombre","Apellidos","Correo electrónico","Organización","Rol","Grupos","Idioma"
+    """
+    headers = TEMPLATE_HEADERS[_template_language(language)]
+    records: list[Sequence[str]] = [[headers[column] for column in COLUMNS]]
+    if examples:
+        records.extend(
+            [example[column] for column in COLUMNS] for example in EXAMPLE_ROWS
+        )
+    return _csv_bytes(records)
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith(_SENTENCE_ENDS) else message + "."
+
+
+def _errors_text(issues: Iterable[Issue]) -> str:
+    """The ``errors`` cell: errors first, then warnings marked ``Warning:``.
+
+    Each message is one sentence (SPEC §4); they are separated by a space.
+    """
+    ordered = sorted(issues, key=lambda issue: not issue.is_error)
+    return " ".join(
+        _sentence(issue.message if issue.is_error else f"Warning: {issue.message}")
+        for issue in ordered
+    )
+
+
+def _row_cells(row: ReviewRow) -> list[str]:
+    return [
+        *(row.values.get(column, "") for column in COLUMNS),
+        _errors_text(row.issues),
+    ]
+
+
+def error_report(preview: Preview) -> bytes:
+    """The uploaded rows with their problems, ready to fix and upload again (SPEC §8).
+
+    The report has the canonical columns under the English template headers, and a
+    last column, ``errors``, that says in plain words what is wrong with each row:
+    its errors first, then its warnings (each marked ``Warning:``), one sentence
+    each. Every uploaded row is there, in file order, with exactly the values it was
+    uploaded with, and on the same spreadsheet row as in the upload (blank lines
+    fill the gaps), so that row numbers in the messages still point at it. Valid
+    rows have an empty ``errors`` cell.
+
+    When the file itself could not be read (a file-level error such as
+    ``missing_columns``; such a preview has no rows), the line under the header
+    has empty values and, in ``errors``, every file-level message. File-level
+    warnings of a readable file are not repeated: the report is UTF-8 and has only
+    known columns, so uploading it cannot raise them again.
+
+    Every cell is protected against formula injection (:func:`protect_cell`);
+    reading the report back with :func:`unprotect_cell` gives the values uploaded.
+
+    Args:
+        preview: What ``prepare`` returned (maybe through JSON).
+
+    Returns:
+        UTF-8 with a byte-order mark, CRLF line ends, every cell in quotes.
+    """
+    headers = TEMPLATE_HEADERS["en"]
+    records: list[Sequence[str]] = [
+        [*(headers[column] for column in COLUMNS), ERRORS_COLUMN]
+    ]
+    file_issues = preview.file_issues
+    if any(issue.is_error for issue in file_issues):
+        records.append([*("" for _ in COLUMNS), _errors_text(file_issues)])
+    for row in preview.rows:
+        # The record being written is spreadsheet row len(records) + 1.
+        if row.row is not None:
+            records.extend([] for _ in range(row.row - len(records) - 1))
+        records.append(_row_cells(row))
+    return _csv_bytes(records)
