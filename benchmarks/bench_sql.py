@@ -139,7 +139,7 @@ def list_times(store: UserStore, org_ids: Sequence[str]) -> tuple[list[float], i
 def row(label: str, sqlite: list[float], memory: list[float]) -> str:
     """A table row: best and median milliseconds of each store."""
     cells = [f"{f(ts) * 1000:8.2f}" for ts in (sqlite, memory) for f in (min, median)]
-    return f"{label:<40} " + " ".join(cells)
+    return f"{label:<46} " + " ".join(cells)
 
 
 def main() -> int:
@@ -162,8 +162,8 @@ def main() -> int:
     ok_commit = ratio <= COMMIT_RATIO_TARGET
     ok_list = min(region_sql) <= LIST_TARGET
     print(f"{len(tree):,} organizations, {USERS:,} users; milliseconds")
-    print(f"{'':<40} {'SQLite file':>17} {'MemoryStore':>17}")
-    print(f"{'':<40} {'best':>8} {'median':>8} {'best':>8} {'median':>8}")
+    print(f"{'':<46} {'SQLite file':>17} {'MemoryStore':>17}")
+    print(f"{'':<46} {'best':>8} {'median':>8} {'best':>8} {'median':>8}")
     print(
         row(
             f"apply {UPLOAD} new users ({COMMIT_ROUNDS} rounds)",
