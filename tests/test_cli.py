@@ -26,10 +26,6 @@ from userimport.outputs import template
 EXAMPLES = Path(__file__).parent.parent / "examples"
 HEADER = "first_name,last_name,email,organization,role,groups,language"
 DOCS = Path(__file__).parent.parent / "docs" / "cli.md"
-README_FIX = (
-    "examples/users.csv rows 2 and 6 use paths below the root ('Spain / Madrid') "
-    "that OrgTree does not resolve for the root's admin"
-)
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -76,7 +72,6 @@ class Terminal(io.StringIO):
 # --- the real program ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason=README_FIX, strict=True)
 def test_readme_first_command(tmp_path: Path) -> None:
     """README's steps on a clean folder: load the organizations, import the
     example users (a cp1252, ';' Excel export), list them."""
@@ -825,14 +820,11 @@ def transcripts() -> list[str]:
 def test_docs_transcripts(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
     transcript: str,
 ) -> None:
     """Every transcript in docs/cli.md is what the program prints, run in an
     empty folder with copies of the example files (``$ echo $?`` prints the
     last exit status)."""
-    if "import users.csv" in transcript:
-        request.applymarker(pytest.mark.xfail(reason=README_FIX, strict=True))
     for name in ("orgs.csv", "users.csv", "users-with-errors.csv"):
         shutil.copy(EXAMPLES / name, tmp_path)
     monkeypatch.chdir(tmp_path)
