@@ -50,15 +50,20 @@ def _unavailable(reason: str) -> NoReturn:
 def _pg_bin() -> Path | None:
     """The folder of initdb and pg_ctl: $USERIMPORT_PG_BIN, Debian's newest, or PATH."""
     configured = os.environ.get("USERIMPORT_PG_BIN")
-    candidates = [configured] if configured else []
-    candidates += sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"),
-        key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
-        reverse=True,
-    )
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(str(Path(on_path).parent))
+    if configured:
+        # Told where to look: look nowhere else.
+        candidates = [configured]
+    else:
+        candidates = sorted(
+            glob.glob("/usr/lib/postgresql/*/bin"),
+            key=lambda p: (
+                int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0
+            ),
+            reverse=True,
+        )
+        on_path = shutil.which("pg_ctl")
+        if on_path:
+            candidates.append(str(Path(on_path).parent))
     for folder in candidates:
         if (Path(folder) / "initdb").is_file() and (Path(folder) / "pg_ctl").is_file():
             return Path(folder)
