@@ -8,8 +8,7 @@ rights and the store as it is now, and writes all rows or none.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import attrs
@@ -23,23 +22,18 @@ from userimport.exceptions import (
 )
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
-from userimport.persistence import (
-    FieldValue,
-    StoredUser,
-    UserStore,
-    UserWrite,
-    diff_fields,
-)
+from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.reading import read_upload
-from userimport.schema import (
-    COLUMNS,
-    EXAMPLE_ROWS,
-    ColumnMatch,
-    Role,
-    UserRow,
-    email_key,
+from userimport.review import (
+    Action,
+    Check,
+    OnExisting,
+    ReviewContext,
+    ReviewRow,
+    blank_values,
+    review_rows,
 )
-from userimport.validation import ParsedUser, duplicate_email_issues, validate_values
+from userimport.schema import ColumnMatch, Role
 
 __all__ = [
     "Action",
@@ -56,35 +50,9 @@ __all__ = [
     "visible_users",
 ]
 
-#: A host rule (SPEC §10): takes a valid user, returns issues built with ``row=None``.
-Check = Callable[[UserRow], Iterable[Issue]]
-
 #: Issue codes that come from the store's state: a row that gains one between review
 #: and commit means the store changed (``CommitConflict``), not that the row is bad.
 _STORE_CODES = frozenset({IssueCode.EMAIL_EXISTS, IssueCode.EMAIL_TAKEN})
-
-
-class OnExisting(str, enum.Enum):
-    """What to do with a row whose email belongs to an existing user the actor sees."""
-
-    SKIP = "skip"
-    UPDATE = "update"
-    ERROR = "error"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class Action(str, enum.Enum):
-    """What commit would do with a row."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    SKIP = "skip"
-    INVALID = "invalid"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def _at_least_one(
@@ -120,32 +88,6 @@ class ImportOptions:
     default_role: Role = attrs.field(default=Role.LEARNER, converter=Role)
     on_existing: OnExisting = attrs.field(default=OnExisting.SKIP, converter=OnExisting)
     checks: tuple[Check, ...] = attrs.field(default=(), converter=_checks)
-
-
-@attrs.frozen
-class ReviewRow:
-    """What would happen to one uploaded row (or to one user, for ``validate_user``).
-
-    Attributes:
-        row: The spreadsheet row number, or ``None`` for ``validate_user``.
-        values: The raw cell strings by canonical column (``""`` when absent).
-        user: The parsed user, or ``None`` when the row has errors.
-        action: What commit would do.
-        issues: The row's issues, errors and warnings.
-        changes: For an update, each field that would change: ``{field: (old, new)}``.
-    """
-
-    row: int | None
-    values: Mapping[str, str]
-    user: UserRow | None
-    action: Action = attrs.field(converter=Action)
-    issues: tuple[Issue, ...] = ()
-    changes: Mapping[str, tuple[FieldValue, FieldValue]] = attrs.field(factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the row has no error."""
-        return not any(issue.is_error for issue in self.issues)
 
 
 @attrs.frozen
@@ -240,283 +182,18 @@ class ImportResult:
     users: tuple[StoredUser, ...] = ()
 
 
-# --- the review of rows ------------------------------------------------------------
-
-
-@attrs.frozen
-class _Context:
-    actor: Actor
-    orgs: OrgTree
-    on_existing: OnExisting
-    default_role: Role
-    checks: tuple[Check, ...]
-
-
-def _blank_values(values: Mapping[str, str]) -> dict[str, str]:
-    return {column: values.get(column, "") for column in COLUMNS}
-
-
-def _is_example(parsed: ParsedUser) -> bool:
-    return any(
-        parsed.key == email_key(example["email"])
-        and parsed.first_name == example["first_name"]
-        and parsed.last_name == example["last_name"]
-        for example in EXAMPLE_ROWS
-    )
-
-
-def _resolve_organization(
-    ref: str, ctx: _Context, row: int | None
-) -> tuple[str | None, Issue | None]:
-    """The organization id a cell designates inside the actor's subtree (SPEC §5).
-
-    An organization outside the subtree gets exactly the message of one that does not
-    exist, so existence never leaks.
-    """
-    if not ref:
-        return ctx.actor.org_id, None
-    found = ctx.orgs.candidates(ref, within=ctx.actor.org_id)
-    if len(found) == 1:
-        return found[0].id, None
-    if not found:
-        return None, Issue.error(
-            IssueCode.UNKNOWN_ORGANIZATION,
-            f"No organization “{ref}” was found among the organizations you manage; "
-            "write its id, its name or its path such as “Parent / Child”.",
-            row=row,
-            column="organization",
-            value=ref,
-        )
-    within = ctx.actor.org_id
-    paths = "; ".join(f"“{ctx.orgs.path_text(org.id, within=within)}”" for org in found)
-    return None, Issue.error(
-        IssueCode.AMBIGUOUS_ORGANIZATION,
-        f"Several organizations are called “{ref}” ({paths}); "
-        "write the full path or the id of the one you mean.",
-        row=row,
-        column="organization",
-        value=ref,
-    )
-
-
-def _parse_row(
-    row: int | None, values: Mapping[str, str], ctx: _Context
-) -> tuple[ParsedUser | None, UserRow | None, list[Issue]]:
-    """Field validation, organization resolution and role rights of one row."""
-    parsed, field_issues = validate_values(values, row=row)
-    issues = list(field_issues)
-    if parsed is None:
-        return None, None, issues
-    organization, org_issue = _resolve_organization(parsed.organization, ctx, row)
-    if org_issue is not None:
-        issues.append(org_issue)
-    role = parsed.role if parsed.role is not None else ctx.default_role
-    if not ctx.actor.may_assign(role):
-        issues.append(
-            Issue.error(
-                IssueCode.ROLE_NOT_ALLOWED,
-                f"You may not give the role “{role.value}”, which is above your own "
-                f"(“{ctx.actor.role.value}”); choose a role up to yours.",
-                row=row,
-                column="role",
-                value=values.get("role", ""),
-            )
-        )
-    if organization is None or any(issue.is_error for issue in issues):
-        return parsed, None, issues
-    user = UserRow(
-        first_name=parsed.first_name,
-        last_name=parsed.last_name,
-        email=parsed.email,
-        organization=organization,
-        role=role,
-        groups=parsed.groups or (),
-        language=parsed.language,
-    )
-    return parsed, user, issues
-
-
-def _run_checks(user: UserRow, row: int | None, checks: Sequence[Check]) -> list[Issue]:
-    return [attrs.evolve(issue, row=row) for check in checks for issue in check(user)]
-
-
-def _merge(stored: StoredUser, parsed: ParsedUser, user: UserRow) -> UserRow:
-    """The user after an update: an empty optional cell keeps the stored value."""
-    return attrs.evolve(
-        user,
-        organization=user.organization if parsed.organization else stored.organization,
-        role=user.role if parsed.role is not None else stored.role,
-        groups=user.groups if parsed.groups is not None else stored.groups,
-        language=user.language if parsed.language is not None else stored.language,
-    )
-
-
-def _against_store(
-    row: int | None,
-    values: Mapping[str, str],
-    parsed: ParsedUser,
-    user: UserRow,
-    stored: StoredUser,
-    issues: list[Issue],
-    ctx: _Context,
-) -> ReviewRow:
-    """The review of a valid row whose email key already belongs to a stored user."""
-    if not ctx.orgs.is_within(stored.organization, ctx.actor.org_id):
-        # SPEC §4: always an error, and the message must not reveal the organization.
-        issues.append(
-            Issue.error(
-                IssueCode.EMAIL_TAKEN,
-                "This email already belongs to a user you cannot manage; "
-                "use another email or ask an administrator above you.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
-            )
-        )
-        return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
-    if ctx.on_existing is OnExisting.ERROR:
-        issues.append(
-            Issue.error(
-                IssueCode.EMAIL_EXISTS,
-                "A user with this email already exists; remove the row, or import "
-                "with the option to skip or update existing users.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
-            )
-        )
-        return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
-    if ctx.on_existing is OnExisting.SKIP:
-        issues.append(
-            Issue.warning(
-                IssueCode.EMAIL_EXISTS,
-                "A user with this email already exists and will be left unchanged.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
-            )
-        )
-        return ReviewRow(row, values, user, Action.SKIP, tuple(issues))
-    if not ctx.actor.may_assign(stored.role):
-        issues.append(
-            Issue.error(
-                IssueCode.ROLE_NOT_ALLOWED,
-                f"This user has the role “{stored.role.value}”, above your own; "
-                "only an administrator of that rank may update them.",
-                row=row,
-                column="role",
-                value=values.get("role", ""),
-            )
-        )
-        return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
-    merged = _merge(stored, parsed, user)
-    changes = diff_fields(stored, merged)
-    if not changes:
-        issues.append(
-            Issue.warning(
-                IssueCode.EMAIL_EXISTS,
-                "A user with this email already exists and nothing would change; "
-                "the row is skipped.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
-            )
-        )
-        return ReviewRow(row, values, merged, Action.SKIP, tuple(issues))
-    fields = ", ".join(name.replace("_", " ") for name in changes)
-    issues.append(
-        Issue.warning(
-            IssueCode.EMAIL_EXISTS,
-            f"A user with this email already exists; their {fields} will be updated.",
-            row=row,
-            column="email",
-            value=values.get("email", ""),
-        )
-    )
-    return ReviewRow(row, values, merged, Action.UPDATE, tuple(issues), changes)
-
-
-def _review(
-    records: Sequence[tuple[int | None, Mapping[str, str], tuple[Issue, ...]]],
-    ctx: _Context,
-    store: UserStore,
-) -> tuple[list[ReviewRow], dict[str, StoredUser]]:
-    """Review rows: fields, duplicates, organizations, rights, host checks, store."""
-    parsed_rows: list[tuple[ParsedUser | None, UserRow | None, list[Issue]]] = []
-    for row, values, reading_issues in records:
-        parsed, user, issues = _parse_row(row, values, ctx)
-        parsed_rows.append((parsed, user, [*reading_issues, *issues]))
-
-    duplicates = duplicate_email_issues(
-        (row, parsed.key, values.get("email", ""))
-        for (row, values, _), (parsed, _, _) in zip(records, parsed_rows, strict=True)
-        if parsed is not None and row is not None
-    )
-    keys = {
-        user.key
-        for _, user, issues in parsed_rows
-        if user is not None and not any(issue.is_error for issue in issues)
-    }
-    existing = _store_lookup(store, keys)
-
-    reviewed: list[ReviewRow] = []
-    pairs = zip(records, parsed_rows, strict=True)
-    for (row, values, _), (parsed, user, issues) in pairs:
-        if row is not None and row in duplicates:
-            issues.append(duplicates[row])
-        if parsed is not None and _is_example(parsed):
-            issues = [
-                Issue.warning(
-                    IssueCode.EXAMPLE_ROW,
-                    "This is the template's example row; it is skipped. "
-                    "Delete it, or replace it with a real user.",
-                    row=row,
-                )
-            ]
-            reviewed.append(ReviewRow(row, values, None, Action.SKIP, tuple(issues)))
-            continue
-        if user is not None and not any(issue.is_error for issue in issues):
-            issues.extend(_run_checks(user, row, ctx.checks))
-        if parsed is None or user is None or any(issue.is_error for issue in issues):
-            reviewed.append(ReviewRow(row, values, None, Action.INVALID, tuple(issues)))
-            continue
-        stored = existing.get(user.key)
-        if stored is None:
-            reviewed.append(ReviewRow(row, values, user, Action.CREATE, tuple(issues)))
-        else:
-            reviewed.append(
-                _against_store(row, values, parsed, user, stored, issues, ctx)
-            )
-    return reviewed, existing
-
-
-def _store_lookup(store: UserStore, keys: Iterable[str]) -> dict[str, StoredUser]:
-    """``store.find_by_keys`` with foreign failures translated into ``StoreError``."""
-    keys = sorted(keys)
-    if not keys:
-        return {}
-    try:
-        return dict(store.find_by_keys(keys))
-    except UserImportError:
-        raise
-    except Exception as exc:
-        raise StoreError(
-            f"The user store failed while looking up emails: {exc}"
-        ) from exc
-
-
 def _context(
     actor: Actor,
     orgs: OrgTree,
     on_existing: OnExisting,
     default_role: Role,
     checks: Sequence[Check],
-) -> _Context:
+) -> ReviewContext:
     if actor.org_id not in orgs:
         raise UserImportError(
             f"The actor's organization {actor.org_id!r} is not in the tree."
         )
-    return _Context(actor, orgs, on_existing, default_role, tuple(checks))
+    return ReviewContext(actor, orgs, on_existing, default_role, tuple(checks))
 
 
 # --- the public flow ---------------------------------------------------------------
@@ -558,10 +235,10 @@ def prepare(
         delimiter=options.delimiter,
     )
     records = [
-        (record.row, _blank_values(record.values), tuple(record.issues))
+        (record.row, blank_values(record.values), tuple(record.issues))
         for record in upload.records
     ]
-    rows, _ = _review(records, ctx, store)
+    rows, _ = review_rows(records, ctx, store)
     issues = [*upload.issues]
     for review_row in rows:
         issues.extend(review_row.issues)
@@ -601,7 +278,7 @@ def validate_user(
     ctx = _context(
         actor, orgs, options.on_existing, options.default_role, options.checks
     )
-    rows, _ = _review([(None, _blank_values(values), ())], ctx, store)
+    rows, _ = review_rows([(None, blank_values(values), ())], ctx, store)
     return rows[0]
 
 
@@ -655,12 +332,12 @@ def commit(
     records = [
         (
             r.row,
-            _blank_values(r.values),
+            blank_values(r.values),
             tuple(i for i in r.issues if i.code is IssueCode.WRONG_FIELD_COUNT),
         )
         for r in preview.rows
     ]
-    rows, existing = _review(records, ctx, store)
+    rows, existing = review_rows(records, ctx, store)
 
     conflicts: list[int | None] = []
     invalid: list[ReviewRow] = []
