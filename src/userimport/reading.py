@@ -59,6 +59,7 @@ _BLANK = (
     "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
     ",;|"
 )
+_LINE_BREAK = re.compile(r"[\r\n]").search
 # Delimiter detection reads this much of the text: the header and the first
 # records, and a wrong candidate that opens a quote it never closes stops there.
 _DETECT_CHARS = 4 * 1024
@@ -430,27 +431,34 @@ def _choose_delimiter(text: str, start: int) -> str:
     files and quoted free text.
     """
     sample = text[start : start + _DETECT_CHARS]
-    candidates: list[tuple[int, int, int, str, Iterator[list[str]]]] = []
+    # The usual header is a first line without quotes: str.split gives exactly
+    # what csv would, for a tenth of the cost (that matters at 200 rows).
+    line_break = _LINE_BREAK(sample)
+    line = sample[: line_break.start()] if line_break else sample
+    simple = '"' not in line and bool(line.strip(_BLANK))
+    scored: list[tuple[int, int, int, str]] = []
     for rank, candidate in enumerate(DELIMITERS):
-        rows = _non_blank(sample, candidate)
-        header = next(rows, [])
+        if simple:
+            header = line.split(candidate)
+        else:
+            header = next(_non_blank(sample, candidate), [])
         known = len({_column_of(cell) for cell in header} - {None})
-        candidates.append((known, len(header), -rank, candidate, rows))
-    best = max(entry[0] for entry in candidates)
-    tied = [entry for entry in candidates if entry[0] == best]
+        scored.append((known, len(header), -rank, candidate))
+    best = max(known for known, *_ in scored)
+    tied = [entry for entry in scored if entry[0] == best]
     if len(tied) == 1:
         return tied[0][3]
-    # Only ties read further, so the usual file parses just its header here.
+    # Only ties read further, so the usual file parses no record here.
     return max(
-        (
-            known,
-            sum(len(cells) == width for cells in islice(rows, _DETECT_RECORDS)),
-            width,
-            rank,
-            candidate,
-        )
-        for known, width, rank, candidate, rows in tied
+        (known, _consistent(sample, candidate, width), width, rank, candidate)
+        for known, width, rank, candidate in tied
     )[4]
+
+
+def _consistent(sample: str, delimiter: str, width: int) -> int:
+    """How many of the first records after the header have ``width`` cells."""
+    rows = islice(_non_blank(sample, delimiter), 1, 1 + _DETECT_RECORDS)
+    return sum(len(cells) == width for cells in rows)
 
 
 def _non_blank(text: str, delimiter: str) -> Iterator[list[str]]:
@@ -483,7 +491,7 @@ def _match_header(
     indexes: dict[str, int] = {}
     headers_of: dict[str, list[str]] = {}
     for index, cell in enumerate(header):
-        written = cell.translate(_INVISIBLE)
+        written = cell if cell.isascii() else cell.translate(_INVISIBLE)
         if not written.strip():
             continue  # an empty header cell (Excel's trailing ",,,") is not a column
         column = _column_of(written)
