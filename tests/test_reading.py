@@ -347,6 +347,17 @@ def test_blank_records_count_as_rows() -> None:
     assert 2 == upload.row_count
 
 
+def test_records_of_any_whitespace_are_blank() -> None:
+    """A record whose cells hold only Unicode whitespace is blank, whatever space."""
+    spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+    rows = [[space, space * 2, ""] for space in spaces]
+
+    # The users come first: a head full of control characters would be binary.
+    upload = read_upload(csv_bytes([*users(150), *rows]))
+
+    assert (150, 150) == (upload.row_count, len(upload.records))
+
+
 def test_line_separator_inside_a_quoted_cell_survives() -> None:
     """U+2028 and U+0085 inside a cell are kept: lines split only at CR and LF."""
     data = csv_bytes([*users(0), ["Ana\u2028María", "Lo\x85pez", "a@example.com"]])

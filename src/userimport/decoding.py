@@ -299,8 +299,9 @@ def sniff_binary(data: bytes, *, encoding: str | None = None) -> Issue | None:
 
     Known signatures (Excel XLSX and XLS, OpenDocument, Word, PDF, images,
     archives, databases, programs) are named in the message, with what to do
-    instead. Other content is binary when its first 8 KiB hold many control bytes
-    (NUL included) and is not UTF-16 or UTF-32 text, which is full of NULs.
+    instead. Other content is binary when more than 2% of its first 4 KiB are
+    control bytes (NUL included) and it is not UTF-16 or UTF-32 text, which is
+    full of NULs. A stray NUL in text is left to the reader (``malformed_csv``).
 
     Args:
         data: The start of the upload (or all of it).
@@ -405,10 +406,12 @@ def decode(
     3. UTF-16 without a byte-order mark, by its NUL pattern;
     4. strict UTF-8 (which includes ASCII);
     5. chardet's ranking of the lines that contain non-ASCII bytes (at most
-       4 KB of them, so detection time is bounded), restricted to ``allowed``;
+       4 KB of them, so detection time is bounded), restricted to ``allowed``:
        an ISO-8859 answer on a file with bytes 0x80-0x9F becomes the matching
-       Windows code page, and cp1252 is preferred when it scores at least 0.9 of
-       the best candidate; the first candidate that decodes the whole file wins;
+       Windows code page; cp1252 goes first when it scores at least 0.9 of the
+       best candidate or reads the sample exactly like it; the allowed encodings
+       chardet left out follow. The first candidate that decodes the sample and
+       then the whole file strictly wins (at most two whole-file attempts);
     6. cp1252, which decodes everything but five byte values.
 
     chardet's confidence is not used as a threshold: it stays near 0.1 even when
