@@ -11,14 +11,15 @@ every import lands whole or not at all, and every loser gets ``CommitConflict``
 from __future__ import annotations
 
 import multiprocessing
-import queue
+import multiprocessing.pool
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
-from sql.workers import ROOT, Outcome, Round, run_rounds
+from sql.workers import ROOT, Outcome, Round, run_round, start_worker
 from userimport.hierarchy import Organization
 from userimport.schema import email_key
 from userimport.sql import SQLStore, users
@@ -53,28 +54,26 @@ def _overlapping(
     ]
 
 
-def _run(url: str | sa.URL, plans: list[list[Round]]) -> list[Outcome]:
-    """Run one process per plan, all rounds in lockstep; every outcome."""
+@pytest.fixture(scope="module")
+def importers() -> Iterator[multiprocessing.pool.Pool]:
+    """8 worker processes (``spawn``), started once for every backend's test."""
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(plans))
-    results = context.Queue()
-    workers = [
-        context.Process(target=run_rounds, args=(url, plan, barrier, results))
-        for plan in plans
-    ]
-    for worker in workers:
-        worker.start()
+    barrier = context.Barrier(PROCESSES)
+    with context.Pool(PROCESSES, start_worker, (barrier,)) as pool:
+        yield pool
+
+
+def _run(
+    pool: multiprocessing.pool.Pool, url: str | sa.URL, rounds: list[list[Round]]
+) -> list[Outcome]:
+    """Run each round on every worker at once (one ``Round`` per worker)."""
     outcomes: list[Outcome] = []
-    try:
-        for _ in range(sum(len(plan) for plan in plans)):
-            outcomes.append(results.get(timeout=120))
-    except queue.Empty:
-        pytest.fail(f"workers hung; outcomes so far: {outcomes}")
-    finally:
-        for worker in workers:
-            worker.join(timeout=30)
-            if worker.is_alive():  # pragma: no cover - only when the test fails
-                worker.kill()
+    for round_ in rounds:
+        tasks = [(url, worker_round) for worker_round in round_]
+        try:
+            outcomes += pool.starmap_async(run_round, tasks, chunksize=1).get(120)
+        except multiprocessing.TimeoutError:  # pragma: no cover - a failure
+            pytest.fail(f"workers hung; outcomes so far: {outcomes}")
     return outcomes
 
 
@@ -96,7 +95,7 @@ def _stored_by_tag(url: str | sa.URL) -> dict[str, list[tuple[str, str]]]:
 
 
 def test_concurrent_imports_land_whole_or_not_at_all(
-    database_url: str | sa.URL,
+    importers: multiprocessing.pool.Pool, database_url: str | sa.URL
 ) -> None:
     """8 processes import at once, in three rounds (the same 200-row file;
     overlapping shuffled files in Unicode case variants; overlapping batches
@@ -112,9 +111,8 @@ def test_concurrent_imports_land_whole_or_not_at_all(
         _overlapping("F", rng, pool=120, size=40, through_flow=True),
         _overlapping("S", rng, pool=120, size=40, through_flow=False),
     ]
-    plans = [[r[process] for r in rounds] for process in range(PROCESSES)]
 
-    outcomes = _run(database_url, plans)
+    outcomes = _run(importers, database_url, rounds)
     stored = _stored_by_tag(database_url)
 
     assert [] == [o for o in outcomes if o.kind == "error"]

@@ -29,8 +29,12 @@ class _SQLContract(UserStoreContract):
         self._close_stores()
         store = SQLStore(next(self._urls))
         store.create_schema()
+        self._empty(store)
         self._stores.append(store)
         return store
+
+    def _empty(self, store: SQLStore) -> None:
+        """Empty a store whose database an earlier test may have used."""
 
     @classmethod
     def _close_stores(cls) -> None:
@@ -68,4 +72,9 @@ class TestPostgresContract(_SQLContract):
     @pytest.fixture(autouse=True, scope="class")
     @classmethod
     def _databases(cls, postgres: PostgresCluster) -> None:
-        cls._urls = (postgres.fresh_url() for _ in itertools.count())
+        # One schema, emptied for every store: much faster than a schema each.
+        cls._urls = itertools.repeat(postgres.fresh_url())
+
+    def _empty(self, store: SQLStore) -> None:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE users, organizations RESTART IDENTITY")

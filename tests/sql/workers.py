@@ -1,12 +1,11 @@
 """The worker processes of the concurrency tests.
 
 They live in an importable module (not in a test module) because the ``spawn``
-start method imports the target function by name in a brand-new interpreter.
+start method imports the worker's functions by name in a brand-new interpreter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -66,37 +65,49 @@ class Outcome:
     detail: str = ""
 
 
-def run_rounds(
-    url: str | sa.URL, rounds: Sequence[Round], barrier: Any, results: Any
-) -> None:
-    """Open a store, then for each round: get ready, wait for every worker at
-    ``barrier``, write, and put the :class:`Outcome` on ``results``."""
-    store = SQLStore(url)
+#: The barrier every worker of the pool waits at before it writes (set up by
+#: :func:`start_worker`; a ``multiprocessing`` barrier is inherited, not pickled).
+_barrier: Any = None
+
+#: Each worker's stores, by URL, opened on first use and kept across rounds.
+_stores: dict[str, SQLStore] = {}
+
+
+def start_worker(barrier: Any) -> None:
+    """Pool initializer: keep the shared barrier."""
+    global _barrier
+    _barrier = barrier
+
+
+def run_round(url: str | sa.URL, round_: Round) -> Outcome:
+    """Get ready for one round, wait until every worker is ready, write once.
+
+    The barrier holds each worker inside its task until all have one, so a pool of
+    N workers given N tasks runs exactly one task per worker, all at once.
+    """
+    key = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    if key not in _stores:
+        _stores[key] = SQLStore(url)
+    store = _stores[key]
+    actor = Actor(ROOT)
     try:
-        actor = Actor(ROOT)
         orgs = store.org_tree()
-        for round_ in rounds:
-            try:
-                if round_.through_flow:
-                    # Every worker reviews before anyone commits: all previews
-                    # say "create", as when 8 admins upload at the same moment.
-                    preview = prepare(round_.csv(), actor=actor, orgs=orgs, store=store)
-                    barrier.wait(timeout=60)
-                    result = commit(preview, actor=actor, orgs=orgs, store=store)
-                    written = result.users
-                else:
-                    writes = [
-                        UserWrite(UserRow(round_.tag, "Worker", email, ROOT))
-                        for email in round_.emails
-                    ]
-                    barrier.wait(timeout=60)
-                    written = tuple(store.apply(writes))
-                outcome = Outcome(round_.tag, "ok", ids=tuple(u.id for u in written))
-            except CommitConflict as conflict:
-                outcome = Outcome(round_.tag, "conflict", rows=conflict.rows)
-            except Exception as error:  # reported to the test, which fails on it
-                barrier.abort()
-                outcome = Outcome(round_.tag, "error", detail=repr(error))
-            results.put(outcome)
-    finally:
-        store.close()
+        if round_.through_flow:
+            # Every worker reviews before anyone commits: all previews say
+            # "create", as when 8 admins upload at the same moment.
+            preview = prepare(round_.csv(), actor=actor, orgs=orgs, store=store)
+            _barrier.wait(timeout=60)
+            written = commit(preview, actor=actor, orgs=orgs, store=store).users
+        else:
+            writes = [
+                UserWrite(UserRow(round_.tag, "Worker", email, ROOT))
+                for email in round_.emails
+            ]
+            _barrier.wait(timeout=60)
+            written = tuple(store.apply(writes))
+        return Outcome(round_.tag, "ok", ids=tuple(u.id for u in written))
+    except CommitConflict as conflict:
+        return Outcome(round_.tag, "conflict", rows=conflict.rows)
+    except Exception as error:  # reported to the test, which fails on it
+        _barrier.abort()
+        return Outcome(round_.tag, "error", detail=repr(error))
