@@ -27,6 +27,7 @@ from userimport.sql import SQLStore
 
 
 def row(email: str, first_name: str = "Ana") -> UserRow:
+    """A user of the root organization."""
     return UserRow(first_name, "García", email, "root")
 
 
@@ -51,6 +52,7 @@ def mixed_batch(b: StoredUser, d: StoredUser) -> list[UserWrite]:
 
 
 def snapshot(store: SQLStore) -> list[StoredUser]:
+    """Every user of the store, in key order."""
     return list(store.list_users(["root"]))
 
 
@@ -143,7 +145,9 @@ def test_unique_race_on_the_last_row_is_a_conflict(
 ) -> None:
     """Another writer takes the key of the batch's last row between the re-check
     and the INSERT: the unique index refuses it, the commit raises
-    ``CommitConflict`` naming that key, and nothing of the batch is written."""
+    ``CommitConflict`` naming that key, and nothing of the batch is written. (On
+    SQLite the stand-in writer shares the transaction, so its row is rolled back
+    too and the conflict names every created key.)"""
     store, (b, d) = seeded
     before = snapshot(store)
     postgres = store.engine.dialect.name == "postgresql"
