@@ -41,6 +41,7 @@ import functools
 import itertools
 import json
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -337,12 +338,18 @@ def _create_engine(url: str | sa.URL, busy_timeout: float) -> Engine:
         # Transactional Modes"): the driver emits no BEGIN of its own; SQLStore's
         # "begin" hook emits it.
         dbapi_connection.isolation_level = None
-        if not in_memory:
-            # Write-ahead log: readers (reviews) never wait for a commit, nor a
-            # commit for them; with synchronous=NORMAL a commit needs no fsync and
-            # the database can never be corrupted, but the last commits before a
-            # power cut may be lost (https://www.sqlite.org/wal.html).
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        if in_memory:
+            return
+        # Write-ahead log: readers (reviews) never wait for a commit, nor a commit
+        # for them; with synchronous=NORMAL a commit needs no fsync and the
+        # database can never be corrupted, but the last commits before a power cut
+        # may be lost (https://www.sqlite.org/wal.html). A database opened
+        # read-only keeps its journal mode.
+        try:
+            (mode,) = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError:
+            mode = None
+        if mode == "wal":
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     return engine

@@ -163,6 +163,23 @@ def test_sqlite_file_uses_the_write_ahead_log(sqlite_url: str) -> None:
     assert ("wal", 1) == (mode, synchronous)
 
 
+def test_read_only_sqlite_file_keeps_its_journal_mode(tmp_path: Path) -> None:
+    """A database opened read-only (``mode=ro``) cannot switch to the write-ahead
+    log: the store reads it in its own journal mode, and a write is a
+    ``StoreError``."""
+    path = tmp_path / "users.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with SQLStore(engine) as writer:  # a host's engine: no WAL
+        writer.create_schema()
+        (ana,) = writer.apply(creates("ana@example.com"))
+    engine.dispose()
+
+    with SQLStore(f"sqlite:///file:{path}?mode=ro&uri=true") as reader:
+        assert [ana] == everyone(reader)
+        with pytest.raises(StoreError, match="readonly"):
+            reader.apply(creates("bo@example.com"))
+
+
 def test_repr_hides_the_password() -> None:
     """The store's repr names its database without the password."""
     store = SQLStore("postgresql+psycopg://app:s3cret@db.invalid/users")
