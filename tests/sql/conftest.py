@@ -115,8 +115,14 @@ def _start_cluster(folder: Path, as_postgres: list[str]) -> PostgresCluster:
     data, log = folder / "data", folder / "server.log"
 
     def run(*args: str) -> None:
+        # From the cluster's folder: the `postgres` user may not be allowed into
+        # the working directory (a clone under /root), and initdb needs to be.
         subprocess.run(
-            [*as_postgres, *args], check=True, capture_output=True, timeout=120
+            [*as_postgres, *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            cwd=folder,
         )
 
     init = [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]
@@ -189,6 +195,7 @@ def postgres() -> Iterator[PostgresCluster]:
                 capture_output=True,
                 timeout=60,
                 check=False,
+                cwd=folder,
             )
         shutil.rmtree(folder, ignore_errors=True)
 
