@@ -20,7 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
+from userimport.access import Actor
 from userimport.exceptions import CommitConflict, HierarchyError, StoreError
+from userimport.flow import visible_users
 from userimport.hierarchy import Organization
 from userimport.persistence import StoredUser, UserWrite
 from userimport.schema import Role, UserRow, email_key
@@ -281,9 +283,36 @@ def test_list_users_filters_by_organization(store: SQLStore) -> None:
     assert [] == list(store.list_users([]))
 
 
-def test_many_organizations_and_keys_are_read_in_chunks(store: SQLStore) -> None:
-    """1,200 organizations and keys (more than one ``IN (...)`` holds) are all read,
-    and the users of many chunks still come in one key order."""
+def test_visible_users_reads_only_the_actors_branch(store: SQLStore) -> None:
+    """The Users screen (SPEC §5) on a SQLStore lists exactly the actor's subtree,
+    and the database does the filtering: the one query names the organizations."""
+    store.add_organizations(ORGS)
+    for org in ORGS:
+        store.apply(
+            creates(
+                f"{org.id}1@example.com", f"{org.id}2@example.com", organization=org.id
+            )
+        )
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *a: statements.append(a[2])
+    )
+
+    visible = visible_users(Actor("es"), store.org_tree(), store)
+
+    assert [
+        "es1@example.com",
+        "es2@example.com",
+        "mad1@example.com",
+        "mad2@example.com",
+    ] == [u.key for u in visible]
+    (listing,) = [s for s in statements if "FROM users" in s]
+    assert "WHERE users.organization" in listing
+
+
+def test_many_organizations_and_keys_are_read_at_once(store: SQLStore) -> None:
+    """1,200 organizations and keys (more than SQLite's oldest limit of 999
+    variables) are read by one query each, in one key order."""
     orgs = [f"org{n:04}" for n in range(1200)]
     writes = [
         # Keys in the reverse order of organizations, so every chunk interleaves.
