@@ -1,0 +1,1 @@
+"""Tests of the example web frontend (examples/webapp): routes and a real browser."""

@@ -1,0 +1,445 @@
+"""The example web frontend in a real browser (headless Chromium), as a person uses it:
+choose or drop a file, review it, Done, and look at the Users page (issue 8).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from webapp.support import EXAMPLES, PageLog, require_module
+
+require_module("playwright")
+
+import app as webapp  # noqa: E402
+from flask import Flask  # noqa: E402
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
+
+from userimport.access import Actor  # noqa: E402
+from userimport.flow import commit, prepare  # noqa: E402
+from userimport.outputs import error_report, template  # noqa: E402
+from userimport.schema import Role  # noqa: E402
+
+#: Where the screenshot of the review step is copied for people to look at
+#: (git-ignored); the test's own tmp_path keeps one too.
+ARTIFACTS = Path(__file__).parent / "_artifacts"
+
+HEADER = "First name,Last name,Email,Organization,Role,Groups,Language"
+
+#: The six users of examples/users.csv (cp1252, ``;``) and where they land.
+EXAMPLE_USERS = {
+    "jose.nunez@acme.example": "Acme Learning / Spain / Madrid",
+    "oyvind.muller@acme.example": "Acme Learning / Spain / Barcelona",
+    "carmen.ruiz@acme.example": "Acme Learning / Mexico / Ciudad de México",
+    "grace@acme.example": "Acme Learning / United States / New York",
+    "Alan.Turing@acme.example": "Acme Learning / United States / Sales",
+    "lucia.fernandez@acme.example": "Acme Learning",
+}
+
+#: Drops a file on the drop zone the way a browser does: dragenter, dragover and
+#: drop events carrying a DataTransfer that holds the file.
+DROP = """([selector, name, bytes]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([new Uint8Array(bytes)], name, {type: "text/csv"}));
+  const zone = document.querySelector(selector);
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, {
+      bubbles: true, cancelable: true, dataTransfer: transfer,
+    }));
+  }
+}"""
+
+
+def csv_file(folder: Path, name: str, *rows: str) -> Path:
+    """A UTF-8 CSV with the English template header, written into ``folder``."""
+    path = folder / name
+    path.write_text("\r\n".join([HEADER, *rows]) + "\r\n", encoding="utf-8")
+    return path
+
+
+def choose_file(page: Page, path: Path) -> None:
+    """Step 1 through the file chooser that the drop zone's label opens; Next."""
+    page.goto("/import")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("choose a file").click()
+    chooser.value.set_files(path)
+    expect(page.locator("#chosen")).to_have_text(f"Chosen: {path.name}")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Review the file")).to_be_visible()
+
+
+def drop_file(page: Page, name: str, data: bytes) -> None:
+    """Step 1 by dragging a file onto the drop zone; Next."""
+    page.goto("/import")
+    page.evaluate(DROP, ["#dropzone", name, list(data)])
+    expect(page.locator("#chosen")).to_have_text(f"Chosen: {name}")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Review the file")).to_be_visible()
+
+
+def review_row(page: Page, row: int) -> Locator:
+    """The review table's row for spreadsheet row ``row``."""
+    return page.locator(f'#review tr[data-row="{row}"]')
+
+
+def cell(page: Page, row: int, column: str) -> Locator:
+    """The review's cell of ``column`` on spreadsheet row ``row``."""
+    return review_row(page, row).locator(f'td[data-column="{column}"]')
+
+
+def issue_codes(locator: Locator) -> list[str]:
+    """The issue codes shown inside ``locator``, in page order."""
+    return list(
+        locator.locator(".issue[data-code]").evaluate_all(
+            "nodes => nodes.map(node => node.dataset.code)"
+        )
+    )
+
+
+def counts(page: Page) -> dict[str, int]:
+    """The numbers the page shows in its ``data-count`` elements, by name."""
+    found: dict[str, str] = page.locator("[data-count]").evaluate_all(
+        "nodes => Object.fromEntries(nodes.map(n => [n.dataset.count, n.textContent]))"
+    )
+    return {name: int(text) for name, text in found.items()}
+
+
+def users_on_page(page: Page) -> dict[str, str]:
+    """The Users page: each email with the organization path shown for it."""
+    page.goto("/users")
+    rows = page.locator("#users tbody tr")
+    found: dict[str, str] = {}
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        email = row.locator('td[data-column="email"]').inner_text()
+        found[email] = row.locator('td[data-column="organization"]').inner_text()
+    return found
+
+
+def act_as(page: Page, label: str) -> None:
+    """Switch the demo's acting administrator (it stands in for a login)."""
+    page.get_by_label("Acting as").select_option(label=label)
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_label("Acting as")).to_have_value(
+        next(admin.key for admin in webapp.DEMO_ADMINS if admin.label == label)
+    )
+
+
+def seed(app: Flask, data: bytes, actor: Actor) -> None:
+    """Import ``data`` with the library itself (a faster set-up than the browser)."""
+    state = webapp.state(app)
+    preview = prepare(data, actor=actor, orgs=state.tree, store=state.store)
+    commit(preview, actor=actor, orgs=state.tree, store=state.store)
+
+
+def emails_in(app: Flask, org_ids: Iterable[str]) -> set[str]:
+    """The emails the database holds in these organizations."""
+    return {user.email for user in webapp.state(app).store.list_users(set(org_ids))}
+
+
+def test_file_chooser_review_done_and_users(page: Page) -> None:
+    """A Windows Excel export (cp1252, ``;``) chosen with the file chooser is
+    reviewed (encoding, delimiter, one row per user with its Excel row number),
+    Done creates the users, and the Users page lists them with their paths."""
+    page.goto("/users")
+    expect(page.locator("#no-users")).to_be_visible()
+    expect(page.get_by_text("stands in for a real login")).to_be_visible()
+    page.get_by_role("link", name="+ Import Users").first.click()
+    expect(page.get_by_text("Limit: 200 users per file.")).to_be_visible()
+
+    choose_file(page, EXAMPLES / "users.csv")
+
+    expect(page.locator("#encoding")).to_have_text("cp1252")
+    expect(page.locator("#delimiter")).to_have_text("semicolon (;)")
+    expect(page.locator('.file-issue[data-code="encoding_guessed"]')).to_be_visible()
+    assert {"total": 6, "create": 6, "update": 0, "skip": 0, "invalid": 0} == counts(
+        page
+    )
+    assert ["2", "3", "4", "5", "6", "7"] == page.locator(
+        "#review tbody th"
+    ).all_inner_texts()
+    expect(cell(page, 3, "first_name")).to_have_text("Øyvind")
+    expect(cell(page, 2, "groups")).to_have_text("Ventas; Onboarding")
+    expect(review_row(page, 2).locator(".badge")).to_have_text("create")
+
+    page.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("heading", name="Import done")).to_be_visible()
+    assert {"created": 6, "updated": 0, "skipped": 0} == counts(page)
+    expect(page.get_by_text("What would you like to do next?")).to_be_visible()
+    page.get_by_role("link", name="Back to Users").click()
+
+    assert EXAMPLE_USERS == users_on_page(page)
+
+
+def test_drag_and_drop_review_done_and_users(page: Page) -> None:
+    """A file dropped on the drop zone lands in the file input and is uploaded like
+    a chosen one; the file chooser also opens from the keyboard."""
+    page.goto("/import")
+    page.get_by_role("link", name="Spanish").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Drop a CSV file here, or choose a file")).to_be_focused()
+    with page.expect_file_chooser():
+        page.keyboard.press("Enter")
+
+    data = "\r\n".join(
+        [
+            HEADER,
+            "Marta,Soler,marta.soler@acme.example,Spain / Madrid,instructor,Ventas,es",
+            "Ken,Sato,ken.sato@acme.example,us-ny,,,ja",
+        ]
+    ).encode()
+    drop_file(page, "dropped.csv", data)
+
+    expect(page.locator("#encoding")).to_have_text("utf-8")
+    expect(page.locator("#delimiter")).to_have_text("comma (,)")
+    assert {"total": 2, "create": 2, "update": 0, "skip": 0, "invalid": 0} == counts(
+        page
+    )
+    page.get_by_role("button", name="Done").click()
+    assert {"created": 2, "updated": 0, "skipped": 0} == counts(page)
+
+    assert {
+        "marta.soler@acme.example": "Acme Learning / Spain / Madrid",
+        "ken.sato@acme.example": "Acme Learning / United States / New York",
+    } == users_on_page(page)
+
+
+def test_errors_on_their_rows_and_cells(page: Page, app: Flask, tmp_path: Path) -> None:
+    """Each issue is shown in the cell it concerns, on the row Excel shows (a blank
+    line counts); Done is refused while rows are invalid, even when forced; the
+    offered "import only the valid rows" imports exactly those."""
+    seed(
+        app,
+        f"{HEADER}\r\nGrace,Hopper,grace@acme.example,New York,,,\r\n".encode(),
+        Actor("root"),
+    )
+    path = csv_file(
+        tmp_path,
+        "with-errors.csv",
+        "Ana,García,ana.garcia@example.com,,learner,Sales; Onboarding,es",
+        "Marta,Soler,marta.soler@acme.example,Spain / Madrid,instructor,Ventas,es",
+        "",
+        "Grace,Hopper,grace@acme.example,New York,,,",
+        "Bob,,bob@acme,,learner,,en",
+        "Eve,Adams,eve@acme.example,Atlantis,manager,,en",
+        "Ada,Lovelace,MARTA.SOLER@acme.example,Sales,,,",
+    )
+    choose_file(page, path)
+
+    assert {"total": 6, "create": 1, "update": 0, "skip": 2, "invalid": 3} == counts(
+        page
+    )
+    assert ["2", "3", "5", "6", "7", "8"] == page.locator(
+        "#review tbody th"
+    ).all_inner_texts()
+    assert ["example_row"] == issue_codes(cell(page, 2, "action"))
+    assert [] == issue_codes(review_row(page, 3))
+    assert ["email_exists"] == issue_codes(cell(page, 5, "email"))
+    assert ["missing_value"] == issue_codes(cell(page, 6, "last_name"))
+    assert ["invalid_email"] == issue_codes(cell(page, 6, "email"))
+    assert ["unknown_organization"] == issue_codes(cell(page, 7, "organization"))
+    assert ["duplicate_email"] == issue_codes(cell(page, 8, "email"))
+    assert ["ambiguous_organization"] == issue_codes(cell(page, 8, "organization"))
+    expect(cell(page, 8, "email").locator(".issue")).to_contain_text("row 3")
+    expect(cell(page, 7, "organization")).to_contain_text("Atlantis")
+    for row, action in [(2, "skip"), (3, "create"), (5, "skip"), (6, "invalid")]:
+        expect(review_row(page, row)).to_have_attribute("data-action", action)
+
+    screenshot = tmp_path / "review.png"
+    page.screenshot(path=screenshot, full_page=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copyfile(screenshot, ARTIFACTS / "review.png")
+
+    done = page.get_by_role("button", name="Done", exact=True)
+    expect(done).to_be_disabled()
+    # Forced anyway (the button enabled by hand): the server refuses, writes nothing.
+    done.evaluate("button => { button.disabled = false; }")
+    done.click()
+    expect(page.locator("#message")).to_contain_text("Nothing was imported.")
+    expect(page.locator("#message")).to_contain_text("6, 7, 8")
+    assert {"grace@acme.example"} == emails_in(app, ["us-ny", "es-mad"])
+
+    page.get_by_role("button", name="Import only the 3 valid rows").click()
+    assert {"created": 1, "updated": 0, "skipped": 2, "invalid": 3} == counts(page)
+    assert {"grace@acme.example", "marta.soler@acme.example"} == set(
+        users_on_page(page)
+    )
+
+
+def test_country_manager_sees_and_imports_only_its_country(
+    page: Page, app: Flask, tmp_path: Path
+) -> None:
+    """The Spain manager's Users page holds Spain's users only, with paths from
+    Spain; rows for Mexico (a sibling country) are refused exactly like an
+    organization that does not exist, and an email held in Mexico is refused
+    without naming Mexico."""
+    seed(app, (EXAMPLES / "users.csv").read_bytes(), Actor("root"))
+    page.goto("/users")
+    act_as(page, "Manager of Spain")
+
+    assert {
+        "jose.nunez@acme.example": "Spain / Madrid",
+        "oyvind.muller@acme.example": "Spain / Barcelona",
+    } == users_on_page(page)
+
+    path = csv_file(
+        tmp_path,
+        "spain.csv",
+        "Pilar,Gómez,pilar.gomez@acme.example,Madrid,,,es",
+        "Diego,Luna,diego.luna@acme.example,Mexico,,,es",
+        "Rosa,Díaz,rosa.diaz@acme.example,mx-cdmx,,,es",
+        "Ivan,Nadie,ivan.nadie@acme.example,Atlantis,,,es",
+        "Carmen,Ruiz López,carmen.ruiz@acme.example,,,,es",
+        "Olga,Mayor,olga.mayor@acme.example,Barcelona,admin,,es",
+    )
+    choose_file(page, path)
+
+    assert [] == issue_codes(review_row(page, 2))
+    for row in (3, 4, 5):
+        assert ["unknown_organization"] == issue_codes(cell(page, row, "organization"))
+    mexico = cell(page, 3, "organization").locator(".issue").inner_text()
+    atlantis = cell(page, 5, "organization").locator(".issue").inner_text()
+    assert atlantis.replace("Atlantis", "Mexico") == mexico
+    assert ["email_taken"] == issue_codes(cell(page, 6, "email"))
+    expect(cell(page, 6, "email").locator(".issue")).not_to_contain_text("Mexico")
+    assert ["role_not_allowed"] == issue_codes(cell(page, 7, "role"))
+
+    page.get_by_role("button", name="Import only the valid row").click()
+    assert {"created": 1, "updated": 0, "skipped": 0, "invalid": 5} == counts(page)
+    assert "pilar.gomez@acme.example" in users_on_page(page)
+    assert {"carmen.ruiz@acme.example"} == emails_in(app, ["mx", "mx-cdmx"])
+
+
+def test_manager_cannot_commit_a_review_made_for_mexico(
+    page: Page, app: Flask, tmp_path: Path
+) -> None:
+    """A review the root administrator made for Mexico cannot be committed once
+    the same browser acts as the Spain manager: commit checks the rights again."""
+    path = csv_file(
+        tmp_path, "mexico.csv", "Rosa,Díaz,rosa.diaz@acme.example,mx-cdmx,,,es"
+    )
+    choose_file(page, path)
+    expect(review_row(page, 2)).to_have_attribute("data-action", "create")
+
+    other = page.context.new_page()
+    other.goto("/users")
+    act_as(other, "Manager of Spain")
+    other.close()
+
+    page.get_by_role("button", name="Done").click()
+    expect(page.locator("#message")).to_contain_text("Nothing was imported.")
+    assert set() == emails_in(app, ["mx", "mx-cdmx"])
+
+
+def test_templates_download_and_upload_again(page: Page) -> None:
+    """Both templates download byte for byte as ``template()`` writes them and
+    upload again with nothing to fix (their example rows are skipped)."""
+    page.goto("/import")
+    for language, link in [("en", "English"), ("es", "Spanish")]:
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name=link).click()
+        download = download_info.value
+        assert f"users-template-{language}.csv" == download.suggested_filename
+        assert template(language) == Path(download.path()).read_bytes()
+
+    choose_file(page, Path(download.path()))
+    assert {"total": 2, "create": 0, "update": 0, "skip": 2, "invalid": 0} == counts(
+        page
+    )
+    assert ["example_row", "example_row"] == issue_codes(page.locator("#review"))
+    assert 0 == page.locator(".file-issue").count()
+    page.get_by_role("button", name="Done").click()
+    assert {"created": 0, "updated": 0, "skipped": 2} == counts(page)
+
+
+@pytest.mark.xfail(
+    reason="reading does not undo protect_cell yet: a report's '=... cell comes "
+    "back with its apostrophe (see outputs.unprotect_cell)",
+    strict=True,
+)
+def test_error_report_downloads_and_uploads_again(page: Page, app: Flask) -> None:
+    """The error report downloads as ``error_report()`` writes it and uploads again
+    with the same rows, values and issues (a formula-like cell included)."""
+    choose_file(page, EXAMPLES / "users-with-errors.csv")
+    first_rows = page.locator("#review tbody tr").all_inner_texts()
+    first_issues = issue_codes(page.locator("#review"))
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the error report").click()
+    report = Path(download_info.value.path())
+    assert "users-errors.csv" == download_info.value.suggested_filename
+    state = webapp.state(app)
+    preview = prepare(
+        (EXAMPLES / "users-with-errors.csv").read_bytes(),
+        actor=Actor("root"),
+        orgs=state.tree,
+        store=state.store,
+    )
+    assert error_report(preview) == report.read_bytes()
+
+    page.get_by_role("link", name="Back").click()
+    expect(page.get_by_role("heading", name="Import users")).to_be_visible()
+    choose_file(page, report)
+    assert first_rows == page.locator("#review tbody tr").all_inner_texts()
+    assert first_issues == issue_codes(page.locator("#review"))
+    assert [] == page.locator(".file-issue.error").all_inner_texts()
+
+
+def test_markup_in_values_is_shown_as_text(
+    page: Page, app: Flask, page_log: PageLog
+) -> None:
+    """Markup in an uploaded name, and in the file's own name, is shown as text on
+    every page: no element is created from it and no script runs."""
+    first, last = '<script>alert("first")</script>', "<img src=x onerror=alert(2)>"
+    data = f"{HEADER}\r\n{first},{last},mallory@acme.example,,,,\r\n".encode()
+    drop_file(page, "<img src=y onerror=alert(3)>.csv", data)
+    # (drop_file has checked that the file's name is shown as text.)
+    expect(cell(page, 2, "first_name")).to_have_text(first)
+    expect(cell(page, 2, "last_name")).to_have_text(last)
+    assert 0 == page.locator("main script, main img").count()
+
+    page.get_by_role("button", name="Done").click()
+    page.get_by_role("link", name="Back to Users").click()
+    name = page.locator('tr[data-email="mallory@acme.example"] td[data-column="name"]')
+    expect(name).to_have_text(f"{first} {last}")
+    assert 0 == page.locator("main script, main img").count()
+    assert [] == page_log.dialogs
+    stored = webapp.state(app).store.list_users({"root"})
+    assert [(first, last)] == [(user.first_name, user.last_name) for user in stored]
+
+
+def test_create_a_single_user_after_an_import(page: Page, app: Flask) -> None:
+    """The "Create a single user" form applies the import's rules (validate_user):
+    issues appear next to their fields; once fixed the user is created."""
+    page.goto("/import/done")  # no import yet: back to step 1
+    expect(page.get_by_role("heading", name="Import users")).to_be_visible()
+    page.goto("/users")
+    act_as(page, "Manager of Spain")
+    page.get_by_role("link", name="Create a single user").click()
+    expect(page.locator("#role option")).to_have_text(
+        ["Default (learner)", "learner", "instructor", "manager"]
+    )
+    page.get_by_label("First name").fill("Nuria")
+    page.get_by_label("Last name").fill("Vidal")
+    page.get_by_label("Email").fill("nuria.vidal@acme")
+    page.get_by_label("Organization").fill("Mexico")
+    page.get_by_role("button", name="Create user").click()
+
+    email = page.locator('.field[data-column="email"]')
+    expect(email.locator(".issue")).to_have_attribute("data-code", "invalid_email")
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("First name")).to_have_value("Nuria")
+
+    page.get_by_label("Email").fill("nuria.vidal@acme.example")
+    page.get_by_role("button", name="Create user").click()
+    organization = page.locator('.field[data-column="organization"] .issue')
+    expect(organization).to_have_attribute("data-code", "unknown_organization")
+
+    page.get_by_label("Organization").fill("Spain / Barcelona")
+    page.get_by_label("Role").select_option("instructor")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.locator(".flash")).to_have_text("Created Nuria Vidal.")
+    assert {"nuria.vidal@acme.example": "Spain / Barcelona"} == users_on_page(page)
+    assert Role.INSTRUCTOR == webapp.state(app).store.list_users({"es-bcn"})[0].role
