@@ -24,20 +24,21 @@ from webapp.support import (
     require_module,
 )
 
-require_module("flask")
-
-import app as webapp  # noqa: E402
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
-
 if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
     from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page
+
+# Flask and the application are imported inside the fixtures: a conftest that
+# cannot be imported breaks `pytest tests/webapp` instead of skipping it, so the
+# test modules check for Flask themselves (require_module) before anything runs.
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """The application on a new SQLite database, seeded with examples/orgs.csv."""
+    import app as webapp
+
     application = webapp.create_app(
         f"sqlite:///{tmp_path / 'webapp.db'}", secret_key="tests"
     )
@@ -55,6 +56,8 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
     """``app`` served on 127.0.0.1 at a free port, in a thread; its base URL."""
+    from werkzeug.serving import make_server
+
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="webapp", daemon=True)
     thread.start()

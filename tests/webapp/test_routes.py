@@ -8,22 +8,26 @@ import io
 import re
 from html.parser import HTMLParser
 
-import app as webapp
 import attrs
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from userimport.access import Actor
-from userimport.exceptions import CommitConflict
-from userimport.flow import Action, Preview, commit, prepare
-from userimport.outputs import template
-from userimport.persistence import UserWrite
-from userimport.schema import Role, UserRow
-from userimport.serialization import converter
-from webapp.support import EXAMPLES
+from webapp.support import EXAMPLES, require_module
+
+require_module("flask")
+
+import app as webapp  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from userimport.access import Actor  # noqa: E402
+from userimport.exceptions import CommitConflict  # noqa: E402
+from userimport.flow import Action, Preview, commit, prepare  # noqa: E402
+from userimport.outputs import template  # noqa: E402
+from userimport.persistence import UserWrite  # noqa: E402
+from userimport.schema import Role, UserRow  # noqa: E402
+from userimport.serialization import converter  # noqa: E402
 
 HEADER = "first_name,last_name,email,organization,role,groups,language"
 

@@ -12,6 +12,7 @@ import pytest
 
 from webapp.support import EXAMPLES, PageLog, require_module
 
+require_module("flask")
 require_module("playwright")
 
 import app as webapp  # noqa: E402
