@@ -165,10 +165,15 @@ def create_app(
 
     Args:
         database_url: An SQLAlchemy URL; default ``USERIMPORT_WEBAPP_DATABASE`` or
-            :data:`DEFAULT_DATABASE`.
+            :data:`DEFAULT_DATABASE`. An existing database must hold the
+            organizations the demo's administrators act for (``root``, ``es``).
         secret_key: Signs the session cookie (the acting administrator); default
             ``USERIMPORT_WEBAPP_SECRET_KEY`` or a random key (sessions then end
             when the process does).
+
+    Raises:
+        ValueError: The database lacks an organization of :data:`DEMO_ADMINS`.
+        userimport.StoreError: The database cannot be used.
     """
     url = database_url or os.environ.get("USERIMPORT_WEBAPP_DATABASE", DEFAULT_DATABASE)
     store = SQLStore(url)
@@ -176,6 +181,15 @@ def create_app(
     if len(store.org_tree()) == 0:
         store.add_organizations(
             organizations_from_csv(ORGS_CSV.read_text(encoding="utf-8"))
+        )
+
+    tree = store.org_tree()
+    missing = sorted(a.actor.org_id for a in DEMO_ADMINS if a.actor.org_id not in tree)
+    if missing:
+        store.close()
+        raise ValueError(
+            f"The database at {url!r} has no organization {', '.join(missing)}, "
+            "which the demo's administrators act for; use a new database."
         )
 
     app = Flask(__name__)
@@ -187,7 +201,7 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
     )
-    app.extensions[_STATE] = State(store, store.org_tree())
+    app.extensions[_STATE] = State(store, tree)
 
     app.before_request(_make_nonce)
     app.after_request(_security_headers)
@@ -337,7 +351,8 @@ def _new_user() -> ResponseReturnValue:
             except (CommitBlocked, CommitConflict) as error:
                 flash(str(error))
             else:
-                flash(f"Created {values['first_name']} {values['last_name']}.")
+                assert row.user is not None  # a "create" row has its user
+                flash(f"Created {row.user.first_name} {row.user.last_name}.")
                 return redirect(url_for("users"))
     return render_template(
         "new_user.html",
@@ -391,6 +406,19 @@ def _template(language: str) -> ResponseReturnValue:
     )
 
 
+def _columns_read(preview: Preview) -> list[str]:
+    """The header cells that name a column, with that column when it is written
+    differently ("E-mail (Email)"), as SPEC §6 asks frontends to show."""
+    shown = []
+    for match in preview.columns:
+        title = COLUMN_TITLES.get(match.column or "")
+        if title is not None:
+            shown.append(
+                match.header if match.header == title else f"{match.header} ({title})"
+            )
+    return shown
+
+
 def _review_page(preview: Preview, message: str | None = None) -> str:
     """Step 2: every row with its action and issues, and the preview as JSON."""
     actor = _admin().actor
@@ -402,6 +430,8 @@ def _review_page(preview: Preview, message: str | None = None) -> str:
         rows=rows,
         titles=COLUMN_TITLES,
         delimiter=DELIMITER_NAMES.get(preview.delimiter or "", preview.delimiter),
+        columns_read=_columns_read(preview),
+        columns_ignored=[m.header for m in preview.columns if m.column is None],
         message=message,
     )
 

@@ -7,6 +7,7 @@ import html
 import io
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import attrs
 import pytest
@@ -24,10 +25,12 @@ from hypothesis import strategies as st  # noqa: E402
 from userimport.access import Actor  # noqa: E402
 from userimport.exceptions import CommitConflict  # noqa: E402
 from userimport.flow import Action, Preview, commit, prepare  # noqa: E402
+from userimport.hierarchy import Organization  # noqa: E402
 from userimport.outputs import template  # noqa: E402
 from userimport.persistence import UserWrite  # noqa: E402
 from userimport.schema import Role, UserRow  # noqa: E402
 from userimport.serialization import converter  # noqa: E402
+from userimport.sql import SQLStore  # noqa: E402
 
 HEADER = "first_name,last_name,email,organization,role,groups,language"
 
@@ -115,6 +118,19 @@ def test_seeded_once_from_examples_orgs(app: Flask) -> None:
         webapp.state(again).store.close()
 
 
+def test_a_database_without_the_demo_organizations_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The demo's administrators act for ``root`` and ``es``: a database whose
+    organizations lack them is refused at start, by name."""
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    with SQLStore(url) as store:
+        store.create_schema()
+        store.add_organizations([Organization("root", "Other company")])
+    with pytest.raises(ValueError, match="no organization es,"):
+        webapp.create_app(url)
+
+
 def test_unknown_admin_is_ignored(client: FlaskClient) -> None:
     """A forged administrator key leaves the session's choice as it was."""
     act_as(client, "spain-manager")
@@ -175,23 +191,37 @@ def test_review_and_done(app: Flask, client: FlaskClient) -> None:
     assert {"ana.ruiz@acme.example"} == emails(app, "es-mad")
 
 
+def test_review_says_how_the_header_was_read(client: FlaskClient) -> None:
+    """The review names the header cells it read (with their column when written
+    otherwise) and those it ignored, with the library's warning."""
+    page = upload(
+        client, "Nombre,Apellidos,E-mail,Notes\nAna,Ruiz,ana@acme.example,x\n"
+    )
+    read = "Nombre (First name), Apellidos (Last name), E-mail (Email)"
+    assert (
+        f'<span id="columns">{read}</span>; ignored: <span id="ignored">Notes' in page
+    )
+    assert ["unknown_columns"] == codes(page)
+
+
 def test_update_mode_shows_the_changes(app: Flask, client: FlaskClient) -> None:
     """Under "update them", a changed user's row shows each field's old and new
-    value (organizations as paths), and Done updates it."""
-    first = upload(client, f"{HEADER}\nAna,Ruiz,ana@acme.example,es-mad,,Sales,\n")
+    value (organizations as paths, no groups as "(empty)"), and Done updates it;
+    an empty cell keeps the stored value."""
+    first = upload(client, f"{HEADER}\nAna,Ruiz,ana@acme.example,es-mad,,,es\n")
     client.post("/import/commit", data={"preview": preview_of(first)})
     page = upload(
-        client, f"{HEADER}\nAna,Ruiz,ana@acme.example,es-bcn,,,\n", on_existing="update"
+        client,
+        f"{HEADER}\nAna,Ruiz,ana@acme.example,es-bcn,,Sales,\n",
+        on_existing="update",
     )
     assert ["email_exists"] == codes(page)
-    madrid, barcelona = (
-        "Acme Learning / Spain / Madrid",
-        "Acme Learning / Spain / Barcelona",
-    )
-    assert f"Organization: {madrid} → {barcelona}" in page
+    old, new = "Acme Learning / Spain / Madrid", "Acme Learning / Spain / Barcelona"
+    assert f"Organization: {old} → {new}" in page
+    assert "Groups: (empty) → Sales" in page
     client.post("/import/commit", data={"preview": preview_of(page)})
     (user,) = webapp.state(app).store.list_users({"es-bcn"})
-    assert ("ana@acme.example", ("Sales",)) == (user.email, user.groups)
+    assert (("Sales",), "es") == (user.groups, user.language)
 
 
 def test_done_without_an_import_goes_to_step_one(client: FlaskClient) -> None:
