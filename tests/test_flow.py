@@ -623,7 +623,36 @@ def test_commit_reruns_host_checks_when_given() -> None:
         csv("Bo,Li,bo@x.example,,,,"), actor=ROOT_ADMIN, orgs=ORGS, store=store
     )
     with pytest.raises(CommitBlocked):
-        commit(preview, actor=ROOT_ADMIN, orgs=ORGS, store=store, checks=[no_bo])
+        commit(
+            preview,
+            actor=ROOT_ADMIN,
+            orgs=ORGS,
+            store=store,
+            options=ImportOptions(checks=[no_bo]),
+        )
+
+
+def test_commit_takes_the_policy_from_the_servers_options() -> None:
+    """A preview reviewed under another policy than the server's is a conflict."""
+    store = MemoryStore([stored("1", "ana@x.example", "root")])
+    preview = prepare(
+        csv("Ana,Ruiz,ana@x.example,,,,"),
+        actor=ROOT_ADMIN,
+        orgs=ORGS,
+        store=store,
+        options=ImportOptions(on_existing="update"),
+    )
+    assert Action.UPDATE == preview.rows[0].action
+    with pytest.raises(CommitConflict):
+        commit(
+            preview,
+            actor=ROOT_ADMIN,
+            orgs=ORGS,
+            store=store,
+            options=ImportOptions(on_existing="skip"),
+        )
+    (user,) = visible_users(ROOT_ADMIN, ORGS, store)
+    assert "Old" == user.first_name
 
 
 class RacingStore(MemoryStore):

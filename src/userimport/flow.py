@@ -9,11 +9,12 @@ rights and the store as it is now, and writes all rows or none.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, BinaryIO
+from typing import Any
 
 import attrs
 
 from userimport.access import Actor
+from userimport.decoding import Readable
 from userimport.exceptions import (
     CommitBlocked,
     CommitConflict,
@@ -200,7 +201,7 @@ def _context(
 
 
 def prepare(
-    data: bytes | BinaryIO,
+    data: bytes | Readable,
     *,
     actor: Actor,
     orgs: OrgTree,
@@ -234,10 +235,9 @@ def prepare(
         encoding=options.encoding,
         delimiter=options.delimiter,
     )
-    records = [
-        (record.row, blank_values(record.values), tuple(record.issues))
-        for record in upload.records
-    ]
+    # read_upload gives every record every canonical column, so its values are
+    # reviewed as they are, without blank_values' copy.
+    records = [(record.row, record.values, record.issues) for record in upload.records]
     rows, _ = review_rows(records, ctx, store)
     issues = [*upload.issues]
     for review_row in rows:
@@ -300,7 +300,7 @@ def commit(
     orgs: OrgTree,
     store: UserStore,
     skip_invalid: bool = False,
-    checks: Sequence[Check] = (),
+    options: ImportOptions | None = None,
 ) -> ImportResult:
     """Write the reviewed rows: all of them or none, in one atomic store call.
 
@@ -313,8 +313,12 @@ def commit(
         orgs: The organization tree.
         store: Where users live.
         skip_invalid: Leave invalid rows out instead of refusing the commit.
-        checks: Host rules to run again (pass the ones given to ``prepare``, so a
-            tampered preview cannot skip them).
+        options: The options given to ``prepare``. Pass them: their
+            ``on_existing``, ``default_role`` and ``checks`` then come from the
+            server, not from the preview, which a stateless frontend kept on the
+            client (a preview reviewed under another policy is a
+            ``CommitConflict``). Without them, the preview's policy is used and
+            no host check runs again.
 
     Raises:
         CommitBlocked: The preview has file-level errors, or invalid rows and
@@ -325,9 +329,12 @@ def commit(
     """
     if any(issue.is_error for issue in preview.file_issues):
         raise CommitBlocked("The file has errors that block the whole import.")
-    ctx = _context(
-        actor, orgs, preview.on_existing, preview.default_role, tuple(checks)
-    )
+    if options is None:
+        ctx = _context(actor, orgs, preview.on_existing, preview.default_role, ())
+    else:
+        ctx = _context(
+            actor, orgs, options.on_existing, options.default_role, options.checks
+        )
     # Issues found while reading (wrong_field_count) are not in the values: keep them.
     records = [
         (
@@ -359,7 +366,7 @@ def commit(
     if invalid and not skip_invalid:
         raise CommitBlocked(
             f"Rows {_row_label(r.row for r in invalid)} have errors; fix them, or "
-            "commit with skip_invalid to leave them out.",
+            "import only the valid rows.",
             rows=tuple(r.row for r in invalid if r.row is not None),
         )
 
