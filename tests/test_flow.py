@@ -862,3 +862,29 @@ def test_any_preview_round_trips_through_json(rows: list[list[str]]) -> None:
         buffer.getvalue().encode(), actor=ROOT_ADMIN, orgs=ORGS, store=MemoryStore()
     )
     assert preview == converter.loads(converter.dumps(preview), Preview)
+
+
+def test_rows_invalid_in_the_review_stay_invalid_at_commit() -> None:
+    """A row a host check refused is never written, even without the checks."""
+
+    def no_bo(user: UserRow) -> Iterable[Issue]:
+        if user.first_name == "Bo":
+            yield Issue.error(IssueCode.HOST_CHECK, "No Bo allowed.")
+
+    store = MemoryStore()
+    preview = prepare(
+        csv("Ana,Ruiz,ana@x.example,,,,", "Bo,Li,bo@x.example,,,,"),
+        actor=ROOT_ADMIN,
+        orgs=ORGS,
+        store=store,
+        options=ImportOptions(checks=[no_bo]),
+    )
+    with pytest.raises(CommitBlocked):
+        commit(preview, actor=ROOT_ADMIN, orgs=ORGS, store=store)
+    result = commit(
+        preview, actor=ROOT_ADMIN, orgs=ORGS, store=store, skip_invalid=True
+    )
+    assert (1, 1) == (result.created, result.invalid)
+    assert ["ana@x.example"] == [
+        u.email for u in visible_users(ROOT_ADMIN, ORGS, store)
+    ]

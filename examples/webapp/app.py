@@ -499,7 +499,7 @@ def _commit() -> ResponseReturnValue:
             orgs=state().tree,
             store=state().store,
             skip_invalid=request.form.get("skip_invalid") == "1",
-            checks=state().options.checks,
+            options=state().options,
         )
     except (CommitBlocked, CommitConflict) as error:
         return _review_page(preview, f"Nothing was imported. {error}"), 409

@@ -348,10 +348,15 @@ def commit(
 
     conflicts: list[int | None] = []
     invalid: list[ReviewRow] = []
-    for before, now in zip(preview.rows, rows, strict=True):
-        if now.action is Action.INVALID:
+    for index, (before, now) in enumerate(zip(preview.rows, rows, strict=True)):
+        if before.action is Action.INVALID:
+            # A row the review showed as invalid is never written, even if it
+            # passes now (a host check that was not passed again, say).
+            rows[index] = before
+            invalid.append(before)
+        elif now.action is Action.INVALID:
             store_made = any(i.code in _STORE_CODES and i.is_error for i in now.issues)
-            if before.action is not Action.INVALID and store_made:
+            if store_made:
                 conflicts.append(now.row)
             else:
                 invalid.append(now)
