@@ -1072,3 +1072,14 @@ def defective_csv_files() -> st.SearchStrategy[tuple[bytes, frozenset[IssueCode]
             assert codes <= set(response.json()["codes"])
     """
     return st.one_of(_row_defect_files(), _header_defect_files(), _UNREADABLE_FILES)
+
+
+def _hypothesis_setup_hook() -> None:
+    """Register :func:`user_rows` and :func:`org_trees` for ``st.from_type``.
+
+    Hypothesis calls this through the ``hypothesis`` entry point of the package,
+    the way it loads third-party strategies; without it, ``st.from_type(UserRow)``
+    would build users with ``st.builds``, which ignores validation.
+    """
+    st.register_type_strategy(UserRow, user_rows())
+    st.register_type_strategy(OrgTree, org_trees())
