@@ -40,7 +40,6 @@ napoleon_numpy_docstring = False  # Google style only (STYLE.md)
 # No intersphinx: the build runs offline (CI has no network), and intersphinx warns
 # when it cannot fetch an inventory. References to the standard library stay text.
 nitpicky = False
-suppress_warnings = ["myst.xref_missing"]
 
 
 def _issue_code_table() -> str:

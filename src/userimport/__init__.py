@@ -28,6 +28,7 @@ from userimport.flow import (
 )
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode, Severity
+from userimport.outputs import error_report, template
 from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.schema import Role, UserRow
 from userimport.serialization import converter
@@ -60,7 +61,9 @@ __all__ = [
     "UserWrite",
     "commit",
     "converter",
+    "error_report",
     "prepare",
+    "template",
     "validate_user",
     "visible_users",
 ]
