@@ -85,7 +85,8 @@ def test_header_spelling_is_forgiving(
 def test_role_ranks_follow_declaration_order() -> None:
     """Roles rank learner < instructor < manager < admin, and are str enums."""
     assert [0, 1, 2, 3] == [role.rank for role in Role]
-    assert "admin" == Role.ADMIN
+    typed: str = "admin"
+    assert typed == Role.ADMIN
     assert "manager" == str(Role.MANAGER)
 
 

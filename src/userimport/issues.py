@@ -160,7 +160,7 @@ class Issue:
     @classmethod
     def error(
         cls,
-        code: IssueCode,
+        code: IssueCode | str,
         message: str,
         *,
         row: int | None = None,
@@ -173,7 +173,7 @@ class Issue:
     @classmethod
     def warning(
         cls,
-        code: IssueCode,
+        code: IssueCode | str,
         message: str,
         *,
         row: int | None = None,
