@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from userimport.schema import Role, UserRow, email_key
+from userimport.schema import COLUMNS, Role, UserRow, email_key
 
 __all__ = [
     "FIELDS",
@@ -23,16 +23,9 @@ __all__ = [
     "diff_fields",
 ]
 
-#: The user fields a store keeps besides its id, in template order.
-FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "organization",
-    "role",
-    "groups",
-    "language",
-)
+#: The user fields a store keeps besides its id: the canonical columns, in
+#: template order (a column of the upload is a field of the user).
+FIELDS: tuple[str, ...] = COLUMNS
 
 
 def _tuple(value: Sequence[str]) -> tuple[str, ...]:
