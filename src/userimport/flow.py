@@ -24,7 +24,7 @@ from userimport.exceptions import (
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.reading import read_upload
+from userimport.reading import read_records
 from userimport.review import (
     Action,
     Check,
@@ -104,15 +104,15 @@ class Summary:
     @classmethod
     def of(cls, rows: Iterable[ReviewRow]) -> Summary:
         """Count the actions of ``rows``."""
-        counts = dict.fromkeys(Action, 0)
-        for row in rows:
-            counts[row.action] += 1
+        # list.count finds the members by identity; a dict of counts would call the
+        # enum's __hash__, written in Python, once per row.
+        actions = [row.action for row in rows]
         return cls(
-            total=sum(counts.values()),
-            create=counts[Action.CREATE],
-            update=counts[Action.UPDATE],
-            skip=counts[Action.SKIP],
-            invalid=counts[Action.INVALID],
+            total=len(actions),
+            create=actions.count(Action.CREATE),
+            update=actions.count(Action.UPDATE),
+            skip=actions.count(Action.SKIP),
+            invalid=actions.count(Action.INVALID),
         )
 
 
@@ -228,16 +228,15 @@ def prepare(
     ctx = _context(
         actor, orgs, options.on_existing, options.default_role, options.checks
     )
-    upload = read_upload(
+    # The records' values hold every canonical column: they are reviewed as they
+    # are, without blank_values' copy.
+    upload, records = read_records(
         data,
         max_bytes=options.max_bytes,
         max_rows=options.max_rows,
         encoding=options.encoding,
         delimiter=options.delimiter,
     )
-    # read_upload gives every record every canonical column, so its values are
-    # reviewed as they are, without blank_values' copy.
-    records = [(record.row, record.values, record.issues) for record in upload.records]
     rows, _ = review_rows(records, ctx, store)
     issues = [*upload.issues]
     for review_row in rows:

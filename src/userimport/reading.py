@@ -17,7 +17,7 @@ import functools
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import islice
+from itertools import islice, starmap
 
 import attrs
 
@@ -39,7 +39,15 @@ from userimport.schema import (
     column_for_header,
 )
 
-__all__ = ["DEFAULT_MAX_ROWS", "DELIMITERS", "Record", "Upload", "read_upload"]
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "DELIMITERS",
+    "RawRecord",
+    "Record",
+    "Upload",
+    "read_records",
+    "read_upload",
+]
 
 #: The default row limit (SPEC §3.5): 200 users per file.
 DEFAULT_MAX_ROWS = 200
@@ -68,6 +76,9 @@ _DETECT_RECORDS = 10
 # Header cells are compared by schema.header_key, which costs a few microseconds
 # per character; no alias is anywhere near this long.
 _LONGEST_HEADER = 100
+# Header lines up to this long have their delimiter scores and column matches
+# cached (256 headers at most), which bounds the caches' memory.
+_CACHED_HEADER_LENGTH = 1024
 # The csv module's own default limit, which this module never changes (it is
 # process-wide state, SPEC §3.4); named here for the message.
 _FIELD_LIMIT = 131072
@@ -164,21 +175,52 @@ def read_upload(
             not one character, or is a quote, a line break or NUL).
         TypeError: ``data`` is a text stream.
     """
+    upload, records = read_records(
+        data,
+        max_bytes=max_bytes,
+        max_rows=max_rows,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+    if not records:
+        return upload
+    return attrs.evolve(upload, records=tuple(starmap(Record, records)))
+
+
+#: A record as a plain tuple ``(row, values, issues)``: a :class:`Record`'s fields.
+RawRecord = tuple[int, dict[str, str], tuple[Issue, ...]]
+
+
+def read_records(
+    data: bytes | bytearray | memoryview | Readable,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int | None = DEFAULT_MAX_ROWS,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> tuple[Upload, list[RawRecord]]:
+    """:func:`read_upload`, giving the records as plain tuples beside the upload.
+
+    For ``prepare``, which reviews every record right away: a :class:`Record` per
+    row costs about half as much as parsing the row. The :class:`Upload` holds no
+    records; the list holds exactly the fields of the records :func:`read_upload`
+    gives (empty when the file has a file-level error).
+    """
     if max_rows is not None and max_rows < 0:
         raise ValueError(f"max_rows must be zero or more, or None, not {max_rows}")
     if delimiter is not None:
         _check_delimiter(delimiter)
     content = read_limited(data, max_bytes=max_bytes)
     if isinstance(content, Issue):
-        return _failed(content)
+        return _failed(content), []
     if not content:
-        return _failed(_empty_file())
+        return _failed(_empty_file()), []
     binary = sniff_binary(content, encoding=encoding)
     if binary is not None:
-        return _failed(binary)
+        return _failed(binary), []
     decoded = decode(content, encoding=encoding)
     if isinstance(decoded, Issue):
-        return _failed(decoded)
+        return _failed(decoded), []
     return _Reader(decoded, delimiter, max_rows).read()
 
 
@@ -236,21 +278,22 @@ class _Reader:
         *,
         delimiter: str | None = None,
         columns: Sequence[ColumnMatch] = (),
-        records: Sequence[Record] = (),
+        records: list[RawRecord] | None = None,
         errors: Sequence[Issue] = (),
         row_count: int = 0,
-    ) -> Upload:
-        return Upload(
+    ) -> tuple[Upload, list[RawRecord]]:
+        upload = Upload(
             encoding=self.decoded.encoding,
             encoding_source=self.decoded.source,
             delimiter=delimiter,
             columns=tuple(columns),
-            records=tuple(records) if not errors else (),
+            records=(),
             issues=(*errors, *self.warnings),
             row_count=row_count,
         )
+        return upload, records if records is not None and not errors else []
 
-    def read(self) -> Upload:
+    def read(self) -> tuple[Upload, list[RawRecord]]:
         text = self.decoded.text
         # A caller's "utf-8" on a file saved with a BOM leaves the BOM in the text.
         start = 1 if text.startswith("\ufeff") else 0
@@ -270,13 +313,15 @@ class _Reader:
             delimiter = _choose_delimiter(text, start)
         return self._parse(text, start, first_row, delimiter)
 
-    def _parse(self, text: str, start: int, first_row: int, delimiter: str) -> Upload:
+    def _parse(
+        self, text: str, start: int, first_row: int, delimiter: str
+    ) -> tuple[Upload, list[RawRecord]]:
         reader = _csv_reader(text, start, delimiter)
         limit = self.max_rows
         row = first_row - 1
         columns: list[ColumnMatch] = []
         errors: list[Issue] = []
-        out: list[Record] = []
+        out: list[RawRecord] = []
         count = 0
         try:
             for cells in reader:
@@ -325,7 +370,7 @@ class _Reader:
                     if len(cells) > width
                     else ()
                 )
-                out.append(Record(row, values, issues))
+                out.append((row, values, issues))
         except csv.Error as error:
             errors.append(_malformed(error, row + 1))
         else:
@@ -432,18 +477,21 @@ def _choose_delimiter(text: str, start: int) -> str:
     """
     sample = text[start : start + _DETECT_CHARS]
     # The usual header is a first line without quotes: str.split gives exactly
-    # what csv would, for a tenth of the cost (that matters at 200 rows).
+    # what csv would, for a tenth of the cost (that matters at 200 rows), and its
+    # scores are cached, as a platform's uploads share a few headers.
     line_break = _LINE_BREAK(sample)
     line = sample[: line_break.start()] if line_break else sample
-    simple = '"' not in line and bool(line.strip(_BLANK))
-    scored: list[tuple[int, int, int, str]] = []
-    for rank, candidate in enumerate(DELIMITERS):
-        if simple:
-            header = line.split(candidate)
+    scored: tuple[_Score, ...]
+    if '"' not in line and line.strip(_BLANK):
+        if len(line) <= _CACHED_HEADER_LENGTH:
+            scored = _cached_split_scores(line)
         else:
-            header = next(_non_blank(sample, candidate), [])
-        known = len({_column_of(cell) for cell in header} - {None})
-        scored.append((known, len(header), -rank, candidate))
+            scored = _split_scores(line)
+    else:
+        scored = tuple(
+            _score(next(_non_blank(sample, candidate), []), rank, candidate)
+            for rank, candidate in enumerate(DELIMITERS)
+        )
     best = max(known for known, *_ in scored)
     tied = [entry for entry in scored if entry[0] == best]
     if len(tied) == 1:
@@ -453,6 +501,26 @@ def _choose_delimiter(text: str, start: int) -> str:
         (known, _consistent(sample, candidate, width), width, rank, candidate)
         for known, width, rank, candidate in tied
     )[4]
+
+
+#: A candidate delimiter's score: known columns, header cells, -rank, delimiter.
+_Score = tuple[int, int, int, str]
+
+
+def _score(header: list[str], rank: int, candidate: str) -> _Score:
+    known = len({_column_of(cell) for cell in header} - {None})
+    return known, len(header), -rank, candidate
+
+
+def _split_scores(line: str) -> tuple[_Score, ...]:
+    """Every candidate's score on a header line without quotes."""
+    return tuple(
+        _score(line.split(candidate), rank, candidate)
+        for rank, candidate in enumerate(DELIMITERS)
+    )
+
+
+_cached_split_scores = functools.lru_cache(maxsize=256)(_split_scores)
 
 
 def _consistent(sample: str, delimiter: str, width: int) -> int:
@@ -486,7 +554,23 @@ def _column_of(cell: str) -> str | None:
 def _match_header(
     header: list[str],
 ) -> tuple[list[ColumnMatch], dict[str, int], list[Issue]]:
-    """Map the header cells to canonical columns (SPEC §2 header matching)."""
+    """Map the header cells to canonical columns (SPEC §2 header matching).
+
+    Cached (as a platform's uploads share a few headers) for headers of at most
+    ``_CACHED_HEADER_LENGTH`` characters; the caller gets its own lists and dict.
+    """
+    cells = tuple(header)
+    if sum(map(len, cells)) <= _CACHED_HEADER_LENGTH:
+        columns, indexes, errors = _cached_header_match(cells)
+    else:
+        columns, indexes, errors = _header_match(cells)
+    return list(columns), dict(indexes), list(errors)
+
+
+def _header_match(
+    header: tuple[str, ...],
+) -> tuple[tuple[ColumnMatch, ...], tuple[tuple[str, int], ...], tuple[Issue, ...]]:
+    """:func:`_match_header`'s answer, as immutable values."""
     columns: list[ColumnMatch] = []
     indexes: dict[str, int] = {}
     headers_of: dict[str, list[str]] = {}
@@ -519,7 +603,10 @@ def _match_header(
         for column, written in headers_of.items()
         if len(written) > 1
     )
-    return columns, indexes, errors
+    return tuple(columns), tuple(indexes.items()), tuple(errors)
+
+
+_cached_header_match = functools.lru_cache(maxsize=256)(_header_match)
 
 
 def _unknown_columns(columns: Sequence[ColumnMatch]) -> list[Issue]:

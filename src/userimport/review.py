@@ -17,11 +17,16 @@ import attrs
 
 from userimport.access import Actor
 from userimport.exceptions import StoreError, UserImportError
-from userimport.hierarchy import OrgTree
+from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.persistence import FieldValue, StoredUser, UserStore, diff_fields
 from userimport.schema import COLUMNS, EXAMPLE_ROWS, Role, UserRow, email_key
-from userimport.validation import ParsedUser, duplicate_email_issues, validate_values
+from userimport.validation import (
+    ParsedFields,
+    ParsedUser,
+    duplicate_email_issue,
+    validate_fields,
+)
 
 __all__ = [
     "Action",
@@ -61,7 +66,15 @@ class Action(str, enum.Enum):
         return self.value
 
 
-@attrs.frozen
+def _action(value: Action | str) -> Action:
+    # ``Action(member)`` costs as much as the rest of a ReviewRow; the review passes
+    # members, a JSON preview passes strings.
+    return value if type(value) is Action else Action(value)
+
+
+# Not slotted (as ParsedUser): attrs' __init__ of a frozen slotted class sets each
+# field through object.__setattr__, and a ReviewRow is built for every row.
+@attrs.frozen(slots=False)
 class ReviewRow:
     """What would happen to one uploaded row (or to one user, for ``validate_user``).
 
@@ -77,7 +90,7 @@ class ReviewRow:
     row: int | None
     values: Mapping[str, str]
     user: UserRow | None
-    action: Action = attrs.field(converter=Action)
+    action: Action = attrs.field(converter=_action)
     issues: tuple[Issue, ...] = ()
     changes: Mapping[str, tuple[FieldValue, FieldValue]] = attrs.field(factory=dict)
 
@@ -99,33 +112,36 @@ class ReviewContext:
 
 
 def blank_values(values: Mapping[str, str]) -> dict[str, str]:
+    """Every canonical column of ``values``, ``""`` where it is missing."""
     return {column: values.get(column, "") for column in COLUMNS}
 
 
-def _is_example(parsed: ParsedUser) -> bool:
-    return any(
-        parsed.key == email_key(example["email"])
-        and parsed.first_name == example["first_name"]
-        and parsed.last_name == example["last_name"]
-        for example in EXAMPLE_ROWS
-    )
+#: What identifies the template's example rows (SPEC §6): email key and names.
+_EXAMPLES: frozenset[tuple[str, str, str]] = frozenset(
+    (email_key(example["email"]), example["first_name"], example["last_name"])
+    for example in EXAMPLE_ROWS
+)
 
 
-def _resolve_organization(
-    ref: str, ctx: ReviewContext, row: int | None
-) -> tuple[str | None, Issue | None]:
-    """The organization id a cell designates inside the actor's subtree (SPEC §5).
+#: One row after :meth:`_RowParser.parse`: its fields (``None`` when a field is
+#: invalid), its user (``None`` on any error) and its issues so far.
+_Parsed = tuple[ParsedFields | None, UserRow | None, list[Issue]]
+#: The same with the row's number and values, as the review keeps it.
+_Row = tuple[
+    int | None, Mapping[str, str], ParsedFields | None, UserRow | None, list[Issue]
+]
+
+
+def _organization_issue(
+    ref: str, found: Sequence[Organization], ctx: ReviewContext, row: int | None
+) -> Issue:
+    """The issue of a reference that designates no organization, or several.
 
     An organization outside the subtree gets exactly the message of one that does not
-    exist, so existence never leaks.
+    exist, so existence never leaks (SPEC §5).
     """
-    if not ref:
-        return ctx.actor.org_id, None
-    found = ctx.orgs.candidates(ref, within=ctx.actor.org_id)
-    if len(found) == 1:
-        return found[0].id, None
     if not found:
-        return None, Issue.error(
+        return Issue.error(
             IssueCode.UNKNOWN_ORGANIZATION,
             f"No organization “{ref}” was found among the organizations you manage; "
             "write its id, its name or its path such as “Parent / Child”.",
@@ -135,7 +151,7 @@ def _resolve_organization(
         )
     within = ctx.actor.org_id
     paths = "; ".join(f"“{ctx.orgs.path_text(org.id, within=within)}”" for org in found)
-    return None, Issue.error(
+    return Issue.error(
         IssueCode.AMBIGUOUS_ORGANIZATION,
         f"Several organizations are called “{ref}” ({paths}); "
         "write the full path or the id of the one you mean.",
@@ -145,41 +161,79 @@ def _resolve_organization(
     )
 
 
-def _parse_row(
-    row: int | None, values: Mapping[str, str], ctx: ReviewContext
-) -> tuple[ParsedUser | None, UserRow | None, list[Issue]]:
-    """Field validation, organization resolution and role rights of one row."""
-    parsed, field_issues = validate_values(values, row=row)
-    issues = list(field_issues)
-    if parsed is None:
-        return None, None, issues
-    organization, org_issue = _resolve_organization(parsed.organization, ctx, row)
-    if org_issue is not None:
-        issues.append(org_issue)
-    role = parsed.role if parsed.role is not None else ctx.default_role
-    if not ctx.actor.may_assign(role):
-        issues.append(
-            Issue.error(
-                IssueCode.ROLE_NOT_ALLOWED,
-                f"You may not give the role “{role.value}”, which is above your own "
-                f"(“{ctx.actor.role.value}”); choose a role up to yours.",
-                row=row,
-                column="role",
-                value=values.get("role", ""),
+class _RowParser:
+    """Field validation, organization resolution and role rights, row by row.
+
+    One parser serves one review. A file names a handful of organizations and roles
+    over and over, so each distinct reference is resolved once per review (the tree
+    does not change meanwhile) and the roles the actor may assign are worked out
+    once; ``tests/test_performance_paths.py`` checks that this gives exactly the
+    answers of :meth:`OrgTree.candidates` and :meth:`Actor.may_assign`.
+    """
+
+    def __init__(self, ctx: ReviewContext) -> None:
+        self.ctx = ctx
+        # A tuple: ``in`` finds a member by identity, where a set would call the
+        # enum's __hash__, written in Python.
+        self.assignable = tuple(role for role in Role if ctx.actor.may_assign(role))
+        self.found: dict[str, tuple[Organization, ...]] = {}
+
+    def candidates(self, ref: str) -> tuple[Organization, ...]:
+        """``ctx.orgs.candidates(ref)`` inside the actor's subtree, memoised."""
+        found = self.found.get(ref)
+        if found is None:
+            found = self.ctx.orgs.candidates(ref, within=self.ctx.actor.org_id)
+            self.found[ref] = found
+        return found
+
+    def parse(
+        self,
+        row: int | None,
+        values: Mapping[str, str],
+        reading_issues: tuple[Issue, ...],
+    ) -> _Parsed:
+        """The parsed fields, the user (``None`` on any error) and the issues.
+
+        Issues come in this order: reading (``wrong_field_count``), fields,
+        organization, role.
+        """
+        fields, field_issues = validate_fields(values, row=row)
+        issues = [*reading_issues, *field_issues]
+        if fields is None:
+            return None, None, issues
+        first_name, last_name, email, _, ref, role, groups, language = fields
+        ctx = self.ctx
+        organization: str | None = ctx.actor.org_id
+        if ref:
+            found = self.candidates(ref)
+            if len(found) == 1:
+                organization = found[0].id
+            else:
+                organization = None
+                issues.append(_organization_issue(ref, found, ctx, row))
+        if role is None:
+            role = ctx.default_role
+        if role not in self.assignable:
+            issues.append(
+                Issue.error(
+                    IssueCode.ROLE_NOT_ALLOWED,
+                    f"You may not give the role “{role.value}”, which is above your "
+                    f"own (“{ctx.actor.role.value}”); choose a role up to yours.",
+                    row=row,
+                    column="role",
+                    value=values.get("role", ""),
+                )
             )
+        if organization is None or (issues and _has_error(issues)):
+            return fields, None, issues
+        user = UserRow(
+            first_name, last_name, email, organization, role, groups or (), language
         )
-    if organization is None or any(issue.is_error for issue in issues):
-        return parsed, None, issues
-    user = UserRow(
-        first_name=parsed.first_name,
-        last_name=parsed.last_name,
-        email=parsed.email,
-        organization=organization,
-        role=role,
-        groups=parsed.groups or (),
-        language=parsed.language,
-    )
-    return parsed, user, issues
+        return fields, user, issues
+
+
+def _has_error(issues: Sequence[Issue]) -> bool:
+    return any(issue.is_error for issue in issues)
 
 
 def _run_checks(user: UserRow, row: int | None, checks: Sequence[Check]) -> list[Issue]:
@@ -288,29 +342,32 @@ def review_rows(
     store: UserStore,
 ) -> tuple[list[ReviewRow], dict[str, StoredUser]]:
     """Review rows: fields, duplicates, organizations, rights, host checks, store."""
-    parsed_rows: list[tuple[ParsedUser | None, UserRow | None, list[Issue]]] = []
+    parse = _RowParser(ctx).parse
+    parsed: list[_Row] = []
+    keys: set[str] = set()
+    # SPEC §4: a key seen in an earlier row makes a row a duplicate (as
+    # duplicate_email_issues finds them, in the same pass).
+    first_rows: dict[str, int] = {}
+    duplicates: dict[int, Issue] = {}
     for row, values, reading_issues in records:
-        parsed, user, issues = _parse_row(row, values, ctx)
-        parsed_rows.append((parsed, user, [*reading_issues, *issues]))
-
-    duplicates = duplicate_email_issues(
-        (row, parsed.key, values.get("email", ""))
-        for (row, values, _), (parsed, _, _) in zip(records, parsed_rows, strict=True)
-        if parsed is not None and row is not None
-    )
-    keys = {
-        user.key
-        for _, user, issues in parsed_rows
-        if user is not None and not any(issue.is_error for issue in issues)
-    }
+        fields, user, issues = parse(row, values, reading_issues)
+        if fields is not None:
+            key = fields[3]
+            if user is not None:
+                keys.add(key)  # a valid row so far: its user may exist
+            if row is not None:
+                first = first_rows.setdefault(key, row)
+                if first != row:
+                    raw = values.get("email", "")
+                    duplicates[row] = duplicate_email_issue(row, first, raw)
+        parsed.append((row, values, fields, user, issues))
     existing = lookup(store, keys)
 
     reviewed: list[ReviewRow] = []
-    pairs = zip(records, parsed_rows, strict=True)
-    for (row, values, _), (parsed, user, issues) in pairs:
-        if row is not None and row in duplicates:
+    for row, values, fields, user, issues in parsed:
+        if duplicates and row is not None and row in duplicates:
             issues.append(duplicates[row])
-        if parsed is not None and _is_example(parsed):
+        if fields is not None and (fields[3], fields[0], fields[1]) in _EXAMPLES:
             issues = [
                 Issue.warning(
                     IssueCode.EXAMPLE_ROW,
@@ -321,17 +378,24 @@ def review_rows(
             ]
             reviewed.append(ReviewRow(row, values, None, Action.SKIP, tuple(issues)))
             continue
-        if user is not None and not any(issue.is_error for issue in issues):
+        # Most rows have no issue at all: the tests on issues are skipped for them.
+        if user is not None and issues and _has_error(issues):
+            user = None
+        if user is not None and ctx.checks:
             issues.extend(_run_checks(user, row, ctx.checks))
-        if parsed is None or user is None or any(issue.is_error for issue in issues):
+            if _has_error(issues):
+                user = None
+        if fields is None or user is None:
             reviewed.append(ReviewRow(row, values, None, Action.INVALID, tuple(issues)))
             continue
-        stored = existing.get(user.key)
+        stored = existing.get(fields[3])
         if stored is None:
             reviewed.append(ReviewRow(row, values, user, Action.CREATE, tuple(issues)))
         else:
             reviewed.append(
-                _against_store(row, values, parsed, user, stored, issues, ctx)
+                _against_store(
+                    row, values, ParsedUser(*fields), user, stored, issues, ctx
+                )
             )
     return reviewed, existing
 

@@ -156,11 +156,23 @@ def email_key(email: str) -> str:
     return unicodedata.normalize("NFKC", email).casefold()
 
 
+# The converters run for every row of every import, so they take the cheapest route
+# to the same value: a tuple of at most one non-empty name is already deduplicated,
+# filter(None, ...) drops exactly what ``if g`` drops, and a Role member converts to
+# itself (tests/test_performance_paths.py checks both against the plain forms).
 def _groups(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(g for g in value if g))
+    if type(value) is tuple and len(value) < 2 and all(value):
+        return value
+    return tuple(dict.fromkeys(filter(None, value)))
 
 
-@attrs.frozen
+def _role(value: Role | str) -> Role:
+    return value if type(value) is Role else Role(value)
+
+
+# Not slotted (as ParsedUser): attrs' __init__ of a frozen slotted class sets each
+# field through object.__setattr__, and a UserRow is built for every row of an import.
+@attrs.frozen(slots=False)
 class UserRow:
     """One user as parsed and normalised from the upload (or the single-user form).
 
@@ -178,7 +190,7 @@ class UserRow:
     last_name: str
     email: str
     organization: str
-    role: Role = attrs.field(default=Role.LEARNER, converter=Role)
+    role: Role = attrs.field(default=Role.LEARNER, converter=_role)
     groups: tuple[str, ...] = attrs.field(default=(), converter=_groups)
     language: str | None = None
 

@@ -54,10 +54,13 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "REGION_CODES",
     "ROLE_ALIASES",
+    "ParsedFields",
     "ParsedUser",
     "clear_caches",
+    "duplicate_email_issue",
     "duplicate_email_issues",
     "normalize_email",
+    "validate_fields",
     "validate_values",
 ]
 
@@ -450,6 +453,13 @@ _CELL_COLUMNS: Final = (
 _get_cells: Final = operator.itemgetter(*_CELL_COLUMNS)
 
 
+#: A :class:`ParsedUser`'s fields in order, as a plain tuple: what the review keeps
+#: for each row (building the object costs as much as validating the row's names).
+ParsedFields = tuple[
+    str, str, str, str, str, Role | None, tuple[str, ...] | None, str | None
+]
+
+
 def validate_values(
     values: Mapping[str, str], *, row: int | None = None
 ) -> tuple[ParsedUser | None, tuple[Issue, ...]]:
@@ -466,8 +476,22 @@ def validate_values(
         The :class:`ParsedUser` (``None`` if the row has an error) and every issue of
         the row, in column order, each with its ``row``, ``column`` and raw ``value``.
     """
+    fields, issues = validate_fields(values, row=row)
+    return (None if fields is None else ParsedUser(*fields)), issues
+
+
+def validate_fields(
+    values: Mapping[str, str], *, row: int | None = None
+) -> tuple[ParsedFields | None, tuple[Issue, ...]]:
+    """:func:`validate_values`, giving the parsed user's fields as a plain tuple.
+
+    For the review, which validates every row of an upload and needs a
+    :class:`ParsedUser` only for the few rows that match an existing user:
+    ``validate_fields(v)[0]`` is ``attrs.astuple(validate_values(v)[0])`` and the
+    issues are the same.
+    """
     try:
-        cells = _get_cells(values)
+        cells: tuple[str, ...] = _get_cells(values)
     except KeyError:
         cells = tuple(values.get(column, "") for column in _CELL_COLUMNS)
     (
@@ -508,7 +532,7 @@ def validate_values(
                 language, problems = _language_cell(raw_language)
                 fine = not problems
             if fine:
-                return ParsedUser(
+                return (
                     first_name,
                     last_name,
                     email[0],
@@ -520,7 +544,19 @@ def validate_values(
                 ), ()
 
     # Something is out of the ordinary: parse every cell fully.
-    return _validate_fully(cells, email, row)
+    parsed, issues = _validate_fully(cells, email, row)
+    if parsed is None:
+        return None, issues
+    return (
+        parsed.first_name,
+        parsed.last_name,
+        parsed.email,
+        parsed.key,
+        parsed.organization,
+        parsed.role,
+        parsed.groups,
+        parsed.language,
+    ), issues
 
 
 def _validate_fully(
@@ -595,12 +631,22 @@ def duplicate_email_issues(rows: Iterable[tuple[int, str, str]]) -> dict[int, Is
     for row, key, raw in rows:
         first = first_rows.setdefault(key, row)
         if first != row:
-            duplicates[row] = Issue.error(
-                IssueCode.DUPLICATE_EMAIL,
-                f"This email already appears in row {first}; each user must appear"
-                " once.",
-                row=row,
-                column="email",
-                value=raw,
-            )
+            duplicates[row] = duplicate_email_issue(row, first, raw)
     return duplicates
+
+
+def duplicate_email_issue(row: int, first: int, raw: str) -> Issue:
+    """The ``duplicate_email`` error of ``row``, whose key first appeared in ``first``.
+
+    Args:
+        row: The duplicate's row number.
+        first: The row number of the key's first appearance.
+        raw: The duplicate's email cell as written.
+    """
+    return Issue.error(
+        IssueCode.DUPLICATE_EMAIL,
+        f"This email already appears in row {first}; each user must appear once.",
+        row=row,
+        column="email",
+        value=raw,
+    )
