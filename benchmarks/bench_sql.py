@@ -1,19 +1,19 @@
 """Benchmark SQLStore (SQLite file) against issue 4's targets, MemoryStore alongside.
 
 1. Commit: ``apply`` of 200 new users (one upload's worth) on a new SQLite file
-   store and on a MemoryStore, taking turns, median of ``COMMIT_ROUNDS`` rounds
-   each. Target: SQLite ≤ 10x MemoryStore.
-2. The Users screen: ``list_users`` of one region's subtree (111 organizations,
+   store and on a MemoryStore, taking turns, ``COMMIT_ROUNDS`` rounds. Target:
+   SQLite <= 10x MemoryStore (the median of the rounds' ratios). The whole public
+   ``commit`` of a reviewed upload of 200 new users, which reviews the rows again
+   before writing, is shown beside it.
+2. The Users screen: ``visible_users`` of one region's admin (111 organizations,
    about 1,100 users) among 10,000 organizations and 100,000 users. Target:
-   ≤ 50 ms (milliseconds, not seconds). A whole country (1,111 organizations,
+   <= 50 ms (milliseconds, not seconds). A whole country (1,111 organizations,
    about 11,000 users) and MemoryStore's answer, which scans every user in Python,
    are shown for comparison.
 
-The SQLite file is a real file in a temporary folder, with the default journal
-mode and synchronous setting (every commit is flushed to disk).
-
-Targets are judged on the best round (as ``timeit`` advises: on a shared machine
-the other rounds measure the other processes); medians are printed beside them.
+The SQLite file is a real file in a temporary folder, with the store's settings
+(WAL, every commit flushed to disk). Times are wall-clock (``perf_counter``): a
+database's work includes waiting for the disk. Figures are medians.
 
 Run ``python benchmarks/bench_sql.py``; it exits 1 if a target is missed.
 """
@@ -28,6 +28,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import median
 
+from common import Figure, print_figures
+
+from userimport.access import Actor
+from userimport.flow import commit, prepare, visible_users
 from userimport.hierarchy import Organization, OrgTree
 from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.schema import Role, UserRow
@@ -130,70 +134,109 @@ def populated(folder: Path, tree: OrgTree) -> tuple[SQLStore, MemoryStore]:
     return store, MemoryStore(stored)
 
 
-def list_times(store: UserStore, org_ids: Sequence[str]) -> tuple[list[float], int]:
-    """Seconds of ``list_users(org_ids)`` per round, and how many users it lists."""
-    count = len(store.list_users(org_ids))
-    return timings(ROUNDS, lambda: store.list_users(org_ids)), count
+def list_times(
+    store: UserStore, tree: OrgTree, actor: Actor
+) -> tuple[list[float], int]:
+    """Seconds of ``visible_users`` per round, and how many users it lists."""
+    count = len(visible_users(actor, tree, store))
+    return timings(ROUNDS, lambda: visible_users(actor, tree, store)), count
 
 
-def row(label: str, sqlite: list[float], memory: list[float]) -> str:
-    """A table row: best and median milliseconds of each store."""
-    cells = [f"{f(ts) * 1000:8.2f}" for ts in (sqlite, memory) for f in (min, median)]
-    return f"{label:<46} " + " ".join(cells)
+def commit_flow_times(folder: Path) -> tuple[list[float], list[float]]:
+    """Seconds of the public ``commit`` of 200 new users: (SQLite file, MemoryStore).
+
+    Each round reviews a new upload with ``prepare`` (untimed) for each store,
+    then times its ``commit``, which reviews the rows again and applies them.
+    """
+    tree = OrgTree([Organization("root", "Acme")])
+    actor = Actor("root")
+    times: dict[str, list[float]] = {"sqlite": [], "memory": []}
+    with SQLStore(f"sqlite:///{folder / 'flow.db'}") as sqlite:
+        sqlite.create_schema()
+        sqlite.add_organizations(tree)
+        stores: dict[str, UserStore] = {"sqlite": sqlite, "memory": MemoryStore()}
+        for number in range(-1, COMMIT_ROUNDS):  # round -1 warms up
+            for name, store in stores.items():
+                data = upload_csv(f"{name}{number}")
+                preview = prepare(data, actor=actor, orgs=tree, store=store)
+                start = time.perf_counter()
+                commit(preview, actor=actor, orgs=tree, store=store)
+                if number >= 0:
+                    times[name].append(time.perf_counter() - start)
+    return times["sqlite"], times["memory"]
+
+
+def upload_csv(tag: str) -> bytes:
+    """200 new users as an upload, with emails unique to ``tag``."""
+    lines = ["first_name,last_name,email,organization,role,groups,language"]
+    lines += [
+        f"Ana María,García {n},ana.{tag}.{n}@example.org,,learner,Ventas;Madrid,es"
+        for n in range(UPLOAD)
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    """The median of the rounds' ratios."""
+    return median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
+def figures() -> list[Figure]:
+    """Every figure of this benchmark."""
+    with tempfile.TemporaryDirectory(prefix="bench-sql-") as name:
+        folder = Path(name)
+        sqlite_apply, memory_apply = commit_times(folder)
+        sqlite_commit, memory_commit = commit_flow_times(folder)
+
+        tree = OrgTree(organizations())
+        store, memory = populated(folder, tree)
+        region_admin, country_admin = Actor("c4r5"), Actor("c4")
+        region = len(tree.subtree_ids(region_admin.org_id))
+        country = len(tree.subtree_ids(country_admin.org_id))
+        region_sql, region_users = list_times(store, tree, region_admin)
+        region_memory, _ = list_times(memory, tree, region_admin)
+        country_sql, country_users = list_times(store, tree, country_admin)
+        country_memory, _ = list_times(memory, tree, country_admin)
+        store.close()
+
+    apply_ratio = ratio(sqlite_apply, memory_apply)
+    region_ms = median(region_sql) * 1000
+    return [
+        Figure(
+            f"SQLite file apply of {UPLOAD} new users, vs MemoryStore",
+            f"{apply_ratio:.1f}x ({median(sqlite_apply) * 1000:.1f} ms"
+            f" / {median(memory_apply) * 1000:.2f} ms)",
+            f"<= {COMMIT_RATIO_TARGET:g}x",
+            apply_ratio <= COMMIT_RATIO_TARGET,
+        ),
+        Figure(
+            f"  commit() of {UPLOAD} new users, SQLite file vs MemoryStore",
+            f"{ratio(sqlite_commit, memory_commit):.1f}x"
+            f" ({median(sqlite_commit) * 1000:.1f} ms"
+            f" / {median(memory_commit) * 1000:.1f} ms)",
+        ),
+        Figure(
+            f"visible_users on SQLite, one region ({region} of {len(tree):,}"
+            f" orgs, {region_users:,} of {USERS:,} users)",
+            f"{region_ms:.1f} ms",
+            f"<= {LIST_TARGET * 1000:g} ms",
+            region_ms <= LIST_TARGET * 1000,
+        ),
+        Figure(
+            f"  same, one country ({country:,} orgs, {country_users:,} users)",
+            f"{median(country_sql) * 1000:.1f} ms",
+        ),
+        Figure(
+            "  MemoryStore (a scan of every user): region / country",
+            f"{median(region_memory) * 1000:.1f} / "
+            f"{median(country_memory) * 1000:.1f} ms",
+        ),
+    ]
 
 
 def main() -> int:
     """Run the benchmark, print the figures, return the exit status."""
-    with tempfile.TemporaryDirectory(prefix="bench-sql-") as name:
-        folder = Path(name)
-        sqlite_commit, memory_commit = commit_times(folder)
-
-        tree = OrgTree(organizations())
-        store, memory = populated(folder, tree)
-        region = sorted(tree.subtree_ids("c4r5"))
-        country = sorted(tree.subtree_ids("c4"))
-        region_sql, region_users = list_times(store, region)
-        region_memory, _ = list_times(memory, region)
-        country_sql, country_users = list_times(store, country)
-        country_memory, _ = list_times(memory, country)
-        store.close()
-
-    ratio = min(sqlite_commit) / min(memory_commit)
-    ok_commit = ratio <= COMMIT_RATIO_TARGET
-    ok_list = min(region_sql) <= LIST_TARGET
-    print(f"{len(tree):,} organizations, {USERS:,} users; milliseconds")
-    print(f"{'':<46} {'SQLite file':>17} {'MemoryStore':>17}")
-    print(f"{'':<46} {'best':>8} {'median':>8} {'best':>8} {'median':>8}")
-    print(
-        row(
-            f"apply {UPLOAD} new users ({COMMIT_ROUNDS} rounds)",
-            sqlite_commit,
-            memory_commit,
-        )
-    )
-    print(
-        row(
-            f"list_users, region ({len(region)} orgs, {region_users:,} users)",
-            region_sql,
-            region_memory,
-        )
-    )
-    print(
-        row(
-            f"list_users, country ({len(country)} orgs, {country_users:,} users)",
-            country_sql,
-            country_memory,
-        )
-    )
-    print(
-        f"commit ratio SQLite / MemoryStore (best): {ratio:.1f}x, target ≤ "
-        f"{COMMIT_RATIO_TARGET:.0f}x: {'ok' if ok_commit else 'MISSED'}"
-    )
-    print(
-        f"list_users of a region (best): {min(region_sql) * 1000:.1f} ms, target ≤ "
-        f"{LIST_TARGET * 1000:.0f} ms: {'ok' if ok_list else 'MISSED'}"
-    )
-    return 0 if ok_commit and ok_list else 1
+    return print_figures(figures())
 
 
 if __name__ == "__main__":

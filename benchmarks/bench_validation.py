@@ -16,21 +16,21 @@ domains as a fresh process would; "warm" runs keep them, as a long-running serve
 does after its first import. One more line shows the cost of addresses whose local
 part is not ASCII, which email-validator checks in full. Run
 ``python benchmarks/bench_validation.py``; it exits 1 if 3 (cold) takes more than 4x
-the floor.
+the floor. ``benchmarks/run.py`` uses its upload and pipelines.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 import re
-import statistics
 import sys
-import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 
+from common import Figure, print_figures, side_by_side
 from email_validator import EmailNotValidError, validate_email
 
 from userimport import validation
@@ -62,20 +62,35 @@ def ascii_fold(text: str) -> str:
     return "".join(c for c in decomposed if c.isascii() and c.isalnum())
 
 
-def upload(seed: int = 2, *, unicode_local_parts: int = 0) -> bytes:
-    """A 200-row upload of a Spanish company, as Excel's "CSV UTF-8" saves it.
+#: The upload's header, as a Spanish administrator writes it.
+HEADER = (
+    "Nombre",
+    "Apellidos",
+    "Correo electrónico",
+    "Organización",
+    "Rol",
+    "Grupos",
+    "Idioma",
+)
+#: The organizations the upload names (besides "", the importer's own).
+ORGANIZATION_REFS = ("Ventas", "Acme / Madrid")
+
+
+def upload(seed: int = 2, *, rows: int = ROWS, unicode_local_parts: int = 0) -> bytes:
+    """An upload of a Spanish company, as Excel's "CSV UTF-8" saves it.
 
     Local parts are the names folded to ASCII, as corporate mail systems make them;
-    ``unicode_local_parts`` of them keep their accents instead.
+    ``unicode_local_parts`` of them keep their accents instead. Emails are unique;
+    organizations are "", or one of ``ORGANIZATION_REFS``.
     """
     rng = random.Random(seed)
-    lines = ["Nombre,Apellidos,Correo electrónico,Organización,Rol,Grupos,Idioma"]
-    for i in range(ROWS):
+    lines = [",".join(HEADER)]
+    for i in range(rows):
         first, last = rng.choice(FIRST), f"{rng.choice(LAST)} {rng.choice(LAST)}"
         local = f"{ascii_fold(first)}.{ascii_fold(last.split()[0])}{i}"
         if i < unicode_local_parts:
             local = f"{first.lower()}ñ.{i}"  # not ASCII: email-validator decides
-        organization = rng.choice(["", "", "", "Ventas", "Acme / Madrid"])
+        organization = rng.choice(["", "", "", *ORGANIZATION_REFS])
         cells = [first, last, f"{local}@{rng.choice(DOMAINS)}", organization]
         cells += [rng.choice(ROLES), rng.choice(GROUPS), rng.choice(LANGUAGES)]
         lines.append(",".join(f'"{c}"' if "," in c else c for c in cells))
@@ -142,29 +157,8 @@ def cold(pipeline: Callable[[bytes], int]) -> Callable[[bytes], int]:
     return run
 
 
-def measure(
-    pipelines: dict[str, tuple[Callable[[bytes], int], bytes]],
-) -> dict[str, float]:
-    """The median over ``ROUNDS`` of each pipeline's best of ``TRIES`` runs, in s.
-
-    CPU time of this process (``time.process_time``), not wall time: the machines
-    this runs on are shared, and waiting for a core is not work done; the pipelines
-    take turns in every round, so a slower period affects all of them alike.
-    """
-    times: dict[str, list[float]] = {name: [] for name in pipelines}
-    for _ in range(ROUNDS):
-        for name, (run, data) in pipelines.items():
-            best = float("inf")
-            for _ in range(TRIES):
-                start = time.process_time()
-                run(data)
-                best = min(best, time.process_time() - start)
-            times[name].append(best)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
-def main() -> int:
-    """Time every pipeline, print the medians and ratios; 1 if over the target."""
+def figures(*, rounds: int = ROUNDS) -> list[Figure]:
+    """Time every pipeline side by side; each as a ratio to the floor."""
     data = upload()
     unicode_data = upload(unicode_local_parts=UNICODE_LOCAL_PARTS)
     pipelines: dict[str, tuple[Callable[[bytes], int], bytes]] = {
@@ -174,26 +168,43 @@ def main() -> int:
         "csv.reader + validate_values, warm": (userimport_csv, data),
         "read_upload + validate_values, cold": (cold(userimport_read), data),
         "read_upload + validate_values, warm": (userimport_read, data),
-        f"  same, {UNICODE_LOCAL_PARTS} non-ASCII local parts, warm": (
+        f"same, {UNICODE_LOCAL_PARTS} non-ASCII local parts, warm": (
             userimport_read,
             unicode_data,
         ),
     }
     valid = {name: run(data) for name, (run, data) in pipelines.items()}  # warm-up
     assert set(valid.values()) == {ROWS}, valid
-    medians = measure(pipelines)
-
-    base = medians[FLOOR]
-    print(
-        f"{ROWS} rows, {len(data)} bytes; CPU time, median over {ROUNDS} rounds"
-        f" of the best of {TRIES}"
+    timed = side_by_side(
+        {name: functools.partial(run, data) for name, (run, data) in pipelines.items()},
+        rounds=rounds,
+        tries=TRIES,
     )
-    for name, median in medians.items():
-        print(f"  {name:48} {median * 1e3:7.3f} ms  {median / base:5.2f}x floor")
-    ratio = medians[GATED] / base
-    verdict = "within" if ratio <= TARGET else "OVER"
-    print(f"{GATED}: {ratio:.2f}x the floor, {verdict} the {TARGET}x target")
-    return 0 if ratio <= TARGET else 1
+    result = [
+        Figure(
+            f"{FLOOR}, {ROWS} rows ({len(data):,} bytes)",
+            f"{timed.seconds[FLOOR] * 1e3:.3f} ms CPU",
+        )
+    ]
+    for name in pipelines:
+        if name == FLOOR:
+            continue
+        ratio = timed.ratio(name, FLOOR)
+        gated = name == GATED
+        result.append(
+            Figure(
+                name,
+                f"{ratio:.2f}x the floor",
+                f"<= {TARGET:g}x" if gated else "",
+                ratio <= TARGET if gated else None,
+            )
+        )
+    return result
+
+
+def main() -> int:
+    """Time every pipeline, print the table; 1 if over the target."""
+    return print_figures(figures())
 
 
 if __name__ == "__main__":
