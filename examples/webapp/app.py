@@ -499,7 +499,9 @@ def _commit() -> ResponseReturnValue:
             orgs=state().tree,
             store=state().store,
             skip_invalid=request.form.get("skip_invalid") == "1",
-            options=state().options,
+            # The server's checks; the page offers both "skip" and "update", so the
+            # administrator's choice (kept in the preview) is an allowed policy.
+            options=attrs.evolve(state().options, on_existing=preview.on_existing),
         )
     except (CommitBlocked, CommitConflict) as error:
         return _review_page(preview, f"Nothing was imported. {error}"), 409
