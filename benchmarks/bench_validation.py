@@ -34,8 +34,13 @@ from common import Figure, print_figures, side_by_side
 from email_validator import EmailNotValidError, validate_email
 
 from userimport import validation
+from userimport.reading import read_records, read_upload
 from userimport.schema import column_for_header
-from userimport.validation import duplicate_email_issues, validate_values
+from userimport.validation import (
+    duplicate_email_issues,
+    validate_fields,
+    validate_values,
+)
 
 ROWS = 200
 ROUNDS = 25
@@ -140,11 +145,20 @@ def userimport_csv(data: bytes) -> int:
 
 def userimport_read(data: bytes) -> int:
     """read_upload + validate_values (userimport's reading and validation)."""
-    from userimport.reading import read_upload
-
     return validate_rows(
         (record.row, record.values) for record in read_upload(data).records
     )
+
+
+def userimport_fields(data: bytes) -> int:
+    """read_records + validate_fields: reading and validation as prepare runs them
+    (without a Record and a ParsedUser per row)."""
+    keys: list[tuple[int, str, str]] = []
+    for number, values, _ in read_records(data)[1]:
+        fields, _ = validate_fields(values, row=number)
+        if fields is not None:
+            keys.append((number, fields[3], fields[2]))
+    return len(keys) - len(duplicate_email_issues(keys))
 
 
 def cold(pipeline: Callable[[bytes], int]) -> Callable[[bytes], int]:

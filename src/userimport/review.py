@@ -72,9 +72,7 @@ def _action(value: Action | str) -> Action:
     return value if type(value) is Action else Action(value)
 
 
-# Not slotted (as ParsedUser): attrs' __init__ of a frozen slotted class sets each
-# field through object.__setattr__, and a ReviewRow is built for every row.
-@attrs.frozen(slots=False)
+@attrs.frozen
 class ReviewRow:
     """What would happen to one uploaded row (or to one user, for ``validate_user``).
 

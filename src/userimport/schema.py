@@ -170,9 +170,7 @@ def _role(value: Role | str) -> Role:
     return value if type(value) is Role else Role(value)
 
 
-# Not slotted (as ParsedUser): attrs' __init__ of a frozen slotted class sets each
-# field through object.__setattr__, and a UserRow is built for every row of an import.
-@attrs.frozen(slots=False)
+@attrs.frozen
 class UserRow:
     """One user as parsed and normalised from the upload (or the single-user form).
 
