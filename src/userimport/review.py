@@ -119,6 +119,7 @@ _EXAMPLES: frozenset[tuple[str, str, str]] = frozenset(
     (email_key(example["email"]), example["first_name"], example["last_name"])
     for example in EXAMPLE_ROWS
 )
+_EXAMPLE_KEYS = frozenset(key for key, _, _ in _EXAMPLES)
 
 
 #: One row after :meth:`_RowParser.parse`: its fields (``None`` when a field is
@@ -203,7 +204,9 @@ class _RowParser:
         ctx = self.ctx
         organization: str | None = ctx.actor.org_id
         if ref:
-            found = self.candidates(ref)
+            found = self.found.get(ref)
+            if found is None:
+                found = self.candidates(ref)
             if len(found) == 1:
                 organization = found[0].id
             else:
@@ -365,7 +368,11 @@ def review_rows(
     for row, values, fields, user, issues in parsed:
         if duplicates and row is not None and row in duplicates:
             issues.append(duplicates[row])
-        if fields is not None and (fields[3], fields[0], fields[1]) in _EXAMPLES:
+        if (
+            fields is not None
+            and fields[3] in _EXAMPLE_KEYS
+            and (fields[3], fields[0], fields[1]) in _EXAMPLES
+        ):
             issues = [
                 Issue.warning(
                     IssueCode.EXAMPLE_ROW,
@@ -386,7 +393,7 @@ def review_rows(
         if fields is None or user is None:
             reviewed.append(ReviewRow(row, values, None, Action.INVALID, tuple(issues)))
             continue
-        stored = existing.get(fields[3])
+        stored = existing.get(fields[3]) if existing else None
         if stored is None:
             reviewed.append(ReviewRow(row, values, user, Action.CREATE, tuple(issues)))
         else:

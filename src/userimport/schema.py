@@ -157,11 +157,12 @@ def email_key(email: str) -> str:
 
 
 # The converters run for every row of every import, so they take the cheapest route
-# to the same value: a tuple of at most one non-empty name is already deduplicated,
-# filter(None, ...) drops exactly what ``if g`` drops, and a Role member converts to
-# itself (tests/test_performance_paths.py checks both against the plain forms).
+# to the same value: a tuple of distinct non-empty names (what validation gives) is
+# kept as it is, filter(None, ...) drops exactly what ``if g`` drops, and a Role
+# member converts to itself (tests/test_performance_paths.py checks both converters
+# against their plain forms).
 def _groups(value: Iterable[str]) -> tuple[str, ...]:
-    if type(value) is tuple and len(value) < 2 and all(value):
+    if type(value) is tuple and all(value) and len(set(value)) == len(value):
         return value
     return tuple(dict.fromkeys(filter(None, value)))
 
