@@ -23,6 +23,7 @@ from userimport.exceptions import (
 )
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
+from userimport.outputs import MARKER, unprotect_cell
 from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.reading import read_records
 from userimport.review import (
@@ -237,6 +238,9 @@ def prepare(
         encoding=options.encoding,
         delimiter=options.delimiter,
     )
+    # A re-uploaded error report: undo the formula guard the library itself added
+    # (outputs.protect_cell), so the values come back exactly as first uploaded.
+    records = [(row, _unprotected(values), found) for row, values, found in records]
     rows, _ = review_rows(records, ctx, store)
     issues = [*upload.issues]
     for review_row in rows:
@@ -251,6 +255,12 @@ def prepare(
         on_existing=options.on_existing,
         default_role=options.default_role,
     )
+
+
+def _unprotected(values: dict[str, str]) -> dict[str, str]:
+    if not any(value.startswith(MARKER) for value in values.values()):
+        return values
+    return {column: unprotect_cell(value) for column, value in values.items()}
 
 
 def validate_user(

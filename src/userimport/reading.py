@@ -37,6 +37,7 @@ from userimport.schema import (
     REQUIRED_COLUMNS,
     ColumnMatch,
     column_for_header,
+    header_key,
 )
 
 __all__ = [
@@ -609,8 +610,17 @@ def _header_match(
 _cached_header_match = functools.lru_cache(maxsize=256)(_header_match)
 
 
+_ERRORS_KEY = header_key("errors")
+
+
 def _unknown_columns(columns: Sequence[ColumnMatch]) -> list[Issue]:
-    ignored = [match.header for match in columns if match.column is None]
+    # The `errors` column of the library's own error report is ignored without a
+    # warning, so a corrected report uploads cleanly (SPEC §8).
+    ignored = [
+        match.header
+        for match in columns
+        if match.column is None and header_key(match.header) != _ERRORS_KEY
+    ]
     if not ignored:
         return []
     noun = "column is" if len(ignored) == 1 else "columns are"

@@ -8,8 +8,6 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-import pytest
-
 from webapp.support import EXAMPLES, PageLog, require_module
 
 require_module("flask")
@@ -356,11 +354,6 @@ def test_templates_download_and_upload_again(page: Page) -> None:
     assert {"created": 0, "updated": 0, "skipped": 2} == counts(page)
 
 
-@pytest.mark.xfail(
-    reason="reading does not undo protect_cell yet: a report's '=... cell comes "
-    "back with its apostrophe (see outputs.unprotect_cell)",
-    strict=True,
-)
 def test_error_report_downloads_and_uploads_again(page: Page, app: Flask) -> None:
     """The error report downloads as ``error_report()`` writes it and uploads again
     with the same rows, values and issues (a formula-like cell included)."""
