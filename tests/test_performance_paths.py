@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from userimport import reading
 from userimport.access import Actor
-from userimport.flow import ImportOptions, Preview, Summary, prepare
+from userimport.flow import ImportOptions, Preview, Summary, _unprotected, prepare
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode
+from userimport.outputs import MARKER, unprotect_cell
 from userimport.persistence import StoredUser, UserStore
 from userimport.reading import Record, read_records, read_upload
 from userimport.review import (
@@ -194,6 +195,13 @@ def plain_summary(rows: Iterable[ReviewRow]) -> Summary:
     )
 
 
+def plain_unprotected(values: dict[str, str]) -> dict[str, str]:
+    """prepare's undoing of the formula guard, testing every cell."""
+    if not any(value.startswith(MARKER) for value in values.values()):
+        return values
+    return {column: unprotect_cell(value) for column, value in values.items()}
+
+
 def plain_prepare(
     data: bytes,
     *,
@@ -208,7 +216,7 @@ def plain_prepare(
     )
     upload = read_upload(data, max_rows=options.max_rows)
     records = [
-        (record.row, blank_values(record.values), tuple(record.issues))
+        (record.row, plain_unprotected(blank_values(record.values)), record.issues)
         for record in upload.records
     ]
     rows, _ = plain_review_rows(records, ctx, store)
@@ -273,8 +281,8 @@ ORDINARY = {
     "language": ["", "es", "en-GB"],
 }
 ODD = {
-    "first_name": [" Bo ", "=cmd", "", "A  B", "x" * 101],
-    "last_name": ["Núñez\u00a0Díaz", "", "Ruiz\u200b"],
+    "first_name": [" Bo ", "=cmd", "'=cmd", "", "A  B", "x" * 101],
+    "last_name": ["Núñez\u00a0Díaz", "", "Ruiz\u200b", "O'Brien"],
     "email": ["ana.garcia@example.com", "not-an-email", "", "ana@acme"],
     "organization": ["madrid", "Madrid / Sales", "mx-cdmx", "Nowhere", "Acme\u202e"],
     "role": ["boss", " ADMIN "],
@@ -486,6 +494,29 @@ def test_long_headers_are_matched_without_the_cache() -> None:
     assert "," == upload.delimiter
     assert [2] == [record.row for record in upload.records]
     assert 203 == len(upload.columns)
+
+
+# --- the formula guard of re-uploaded reports ----------------------------------------
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            column: st.sampled_from(["", "Ana", "O'Brien", "'=cmd", "''+1", "x'"])
+            for column in COLUMNS
+        }
+    )
+)
+def test_unprotected_equals_the_plain_test_of_every_cell(
+    values: dict[str, str],
+) -> None:
+    """The search for an apostrophe in the joined cells skips exactly the rows the
+    test of every cell skips, and gives the same values (the very same dict when
+    nothing changes)."""
+    expected = plain_unprotected(values)
+    actual = _unprotected(values)
+    assert expected == actual
+    assert (expected is values) == (actual is values)
 
 
 # --- converters ---------------------------------------------------------------------
