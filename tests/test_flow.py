@@ -845,7 +845,10 @@ def test_preview_round_trips_through_json() -> None:
     assert (1, 1, 1) == (result.created, result.updated, result.invalid)
 
 
-_cell = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+# NUL cannot travel in a CSV file (csv.writer refuses it on Python 3.11+).
+_cell = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="\0"), max_size=12
+)
 
 
 @given(st.lists(st.lists(_cell, min_size=7, max_size=7), min_size=1, max_size=5))

@@ -420,7 +420,10 @@ def test_no_cell_of_a_report_runs_as_a_formula(
     preview = Preview(review, file_issues, Summary.of(review), None, None)
     report = cells(error_report(preview))
     assert not [cell for record in report for cell in record if runs_as_formula(cell)]
-    values = [[row.values[c] for c in COLUMNS] for row in review]
+    # A NUL (which no upload can carry) is written as U+FFFD; all else comes back.
+    values = [
+        [row.values[c].replace("\0", "\ufffd") for c in COLUMNS] for row in review
+    ]
     written = [record[: len(COLUMNS)] for record in report[1 + bool(file_issues) :]]
     assert values == [[unprotect_cell(cell) for cell in record] for record in written]
 
@@ -450,3 +453,11 @@ def test_reuploading_an_error_report_through_prepare_gives_the_same_values() -> 
         error_report(preview), actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=MemoryStore()
     )
     assert rows_of(preview) == rows_of(again)
+
+
+def test_a_nul_in_a_kept_preview_is_written_as_a_replacement_character() -> None:
+    """A tampered preview holding NUL still gives a report (NUL shown as U+FFFD)."""
+    values = dict.fromkeys(COLUMNS, "") | {"first_name": "A\0B"}
+    review = (ReviewRow(row=2, values=values, user=None, action=Action.INVALID),)
+    preview = Preview(review, (), Summary.of(review), None, None)
+    assert "A\ufffdB" == cells(error_report(preview))[1][0]

@@ -131,7 +131,10 @@ def _csv_bytes(records: Iterable[Sequence[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     for record in records:
-        writer.writerow([protect_cell(cell) for cell in record])
+        # No upload can carry a NUL (reading refuses it), but a preview kept by a
+        # client can; csv cannot write one (Python 3.11+ raises "need to escape"),
+        # so it is shown as U+FFFD REPLACEMENT CHARACTER instead.
+        writer.writerow([protect_cell(cell).replace("\0", "\ufffd") for cell in record])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
