@@ -262,39 +262,38 @@ def _against_store(
     ctx: ReviewContext,
 ) -> ReviewRow:
     """The review of a valid row whose email key already belongs to a stored user."""
+    email = values.get("email", "")
+
+    def on_email(make: Callable[..., Issue], code: IssueCode, message: str) -> Issue:
+        return make(code, message, row=row, column="email", value=email)
+
     if not ctx.orgs.is_within(stored.organization, ctx.actor.org_id):
         # SPEC §4: always an error, and the message must not reveal the organization.
         issues.append(
-            Issue.error(
+            on_email(
+                Issue.error,
                 IssueCode.EMAIL_TAKEN,
                 "This email already belongs to a user you cannot manage; "
                 "use another email or ask an administrator above you.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
             )
         )
         return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
     if ctx.on_existing is OnExisting.ERROR:
         issues.append(
-            Issue.error(
+            on_email(
+                Issue.error,
                 IssueCode.EMAIL_EXISTS,
                 "A user with this email already exists; remove the row, or import "
                 "with the option to skip or update existing users.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
             )
         )
         return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
     if ctx.on_existing is OnExisting.SKIP:
         issues.append(
-            Issue.warning(
+            on_email(
+                Issue.warning,
                 IssueCode.EMAIL_EXISTS,
                 "A user with this email already exists and will be left unchanged.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
             )
         )
         return ReviewRow(row, values, user, Action.SKIP, tuple(issues))
@@ -314,24 +313,20 @@ def _against_store(
     changes = diff_fields(stored, merged)
     if not changes:
         issues.append(
-            Issue.warning(
+            on_email(
+                Issue.warning,
                 IssueCode.EMAIL_EXISTS,
                 "A user with this email already exists and nothing would change; "
                 "the row is skipped.",
-                row=row,
-                column="email",
-                value=values.get("email", ""),
             )
         )
         return ReviewRow(row, values, merged, Action.SKIP, tuple(issues))
     fields = ", ".join(name.replace("_", " ") for name in changes)
     issues.append(
-        Issue.warning(
+        on_email(
+            Issue.warning,
             IssueCode.EMAIL_EXISTS,
             f"A user with this email already exists; their {fields} will be updated.",
-            row=row,
-            column="email",
-            value=values.get("email", ""),
         )
     )
     return ReviewRow(row, values, merged, Action.UPDATE, tuple(issues), changes)
