@@ -61,6 +61,20 @@ class StoredUser:
         """The uniqueness key (see :func:`userimport.schema.email_key`)."""
         return email_key(self.email)
 
+    @classmethod
+    def of(cls, user_id: str, user: UserRow) -> StoredUser:
+        """The user a store holds after writing ``user`` under ``user_id``."""
+        return cls(
+            id=user_id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            organization=user.organization,
+            role=user.role,
+            groups=user.groups,
+            language=user.language,
+        )
+
 
 #: The value of one user field: text, a tuple of group names, or ``None``.
 FieldValue = str | tuple[str, ...] | None

@@ -683,7 +683,7 @@ class SQLStore:
                 else self._update(conn, run_writes)
             )
             for i, user_id in zip(run, ids, strict=True):
-                stored[i] = _stored_user(user_id, writes[i].user)
+                stored[i] = StoredUser.of(user_id, writes[i].user)
         return [stored[i] for i in range(len(writes))]
 
     def _insert(
@@ -762,17 +762,3 @@ class SQLStore:
         return conflicting_keys(writes, involved) or tuple(
             sorted({w.key for w in writes if w.expected is None})
         )
-
-
-def _stored_user(user_id: str, user: UserRow) -> StoredUser:
-    """The :class:`StoredUser` that a write of ``user`` under ``user_id`` stored."""
-    return StoredUser(
-        id=user_id,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        organization=user.organization,
-        role=user.role,
-        groups=user.groups,
-        language=user.language,
-    )

@@ -107,7 +107,7 @@ class MemoryStore:
                     else:
                         user_id = write.expected.id
                         del ids_by_key[write.expected.key]
-                    user = _stored(user_id, write)
+                    user = StoredUser.of(user_id, write.user)
                     self._put(by_id, user)
                     ids_by_key[user.key] = user.id
                     stored.append(user)
@@ -194,17 +194,3 @@ def conflicting_keys(
         ):
             keys.add(write.key)
     return tuple(sorted(keys))
-
-
-def _stored(user_id: str, write: UserWrite) -> StoredUser:
-    row = write.user
-    return StoredUser(
-        id=user_id,
-        email=row.email,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        organization=row.organization,
-        role=row.role,
-        groups=row.groups,
-        language=row.language,
-    )
