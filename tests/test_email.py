@@ -285,3 +285,44 @@ def test_slow_path_key_validated_by_email_validator() -> None:
     assert ("José@example.com", "josé@example.com") == normalize_email(
         "José@example.com"
     )
+
+
+# --- a whole column at once ----------------------------------------------------------
+
+#: Columns that mostly take normalize_emails' column path: dot-atoms at one to three
+#: domains (ASCII lower case, or in any other form), sometimes one odd address.
+columns = st.builds(
+    lambda local_parts, domain_choices, odd: (
+        [
+            f"{local}@{domain_choices[n % len(domain_choices)]}"
+            for n, local in enumerate(local_parts)
+        ]
+        + odd
+    ),
+    st.lists(dot_atom_locals, min_size=1, max_size=6),
+    st.lists(domains, min_size=1, max_size=3),
+    st.lists(addresses, max_size=1),
+)
+
+
+@given(st.one_of(columns, st.lists(addresses, max_size=5)))
+@example(["a@example.com", "b.c@example.com"])
+@example(["A@Example.COM", "b@bücher.de"])
+@example(["a\nb@example.com"])
+@example(["a\n.b@example.com"])
+@example(["a b@example.com", "josé@example.com", '"a"@example.com'])
+@example(["a@example.com", "@example.com"])
+@example(["a..b@example.com"])
+@example([".a@example.com"])
+@example(["a@example.com", "b.@example.com"])
+@example(["a.@example.com", "b@example.com"])
+@example(["a@example.com", ".b@example.com"])
+@example(["a@example.com", "Info@example.com"])
+# Cherokee: the domain is its own key, but lower() would change it (casefold does not).
+@example(["a@\u13a0\u13a1.com"])
+@example([at_length(243, "example.com"), "b@example.com"])
+def test_a_column_is_normalised_as_each_address(texts: list[str]) -> None:
+    """normalize_emails gives normalize_email of each address, in order."""
+    expected = [normalize_email(text) for text in texts]
+    _email.clear_cache()
+    assert expected == _email.normalize_emails(texts)

@@ -17,10 +17,11 @@ from itertools import starmap
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from userimport import reading
+from userimport._bulk import build
 from userimport.access import Actor
 from userimport.flow import ImportOptions, Preview, Summary, _unprotected, prepare
 from userimport.hierarchy import Organization, OrgTree
@@ -42,10 +43,14 @@ from userimport.review import (
 )
 from userimport.schema import COLUMNS, EXAMPLE_ROWS, Role, UserRow, email_key
 from userimport.stores.memory import MemoryStore
+from userimport.strategies import user_rows
 from userimport.validation import (
     ParsedUser,
+    _name_column,
+    _quick_name,
     duplicate_email_issues,
     validate_fields,
+    validate_rows,
     validate_values,
 )
 
@@ -176,7 +181,9 @@ def plain_review_rows(
             reviewed.append(ReviewRow(row, values, user, Action.CREATE, tuple(issues)))
         else:
             reviewed.append(
-                _against_store(row, values, parsed, user, stored, issues, ctx)
+                ReviewRow(
+                    *_against_store(row, values, parsed, user, stored, issues, ctx)
+                )
             )
     return reviewed, existing
 
@@ -442,6 +449,100 @@ def test_validate_fields_is_validate_values_as_a_tuple(values: dict[str, str]) -
     assert (None if parsed is None else attrs.astuple(parsed)) == fields
     if fields is not None:
         assert email_key(fields[2]) == fields[3]
+
+
+#: Rows of cells, with or without every column (read_records' have them all).
+cell_rows = st.one_of(
+    ordinary_rows,
+    st.fixed_dictionaries({}, optional={column: cells(column) for column in COLUMNS}),
+)
+
+
+@given(st.lists(cell_rows, max_size=8))
+@example([{"first_name": "Ana", "last_name": "Li", "email": "a@acme.example"}])
+@example([{"first_name": "Jose\u0301", "last_name": "Li", "email": "a@acme.example"}])
+def test_validate_rows_is_validate_fields_of_each_row(
+    rows: list[dict[str, str]],
+) -> None:
+    """validate_rows, column by column, gives validate_fields of each row."""
+    numbers = list(range(2, len(rows) + 2))
+    expected = [validate_fields(v, row=n) for v, n in zip(rows, numbers, strict=True)]
+    assert expected == validate_rows(rows, numbers)
+
+
+@given(st.lists(st.text(max_size=6), max_size=6))
+@example(["Ana", "A  B"])
+@example(["Ana", " "])
+@example(["Ana", "=x"])
+@example(["Ana", "x" * 101])
+@example(["Ana", "Jose\u0301"])
+@example(["Ana", "B\u200bo"])
+def test_a_column_of_names_is_read_as_each_name(names: list[str]) -> None:
+    """The column check of names gives the cell-by-cell fast path's answers."""
+    assert [_quick_name(name) for name in names] == _name_column(names)
+
+
+# --- objects built at once ----------------------------------------------------------
+
+
+@given(st.lists(user_rows(), max_size=5))
+def test_built_users_equal_constructed_ones(users: list[UserRow]) -> None:
+    """build gives the constructor's instances, equal field by field and by type."""
+    fields = [attrs.astuple(user, recurse=False) for user in users]
+    built = build(UserRow, fields)
+    assert [UserRow(*f) for f in fields] == built
+    assert all(type(user) is UserRow for user in built)
+
+
+def test_built_review_rows_equal_constructed_ones() -> None:
+    """The review's rows: the action a member, a fresh changes mapping each."""
+    user = UserRow("Ana", "Li", "a@acme.example", "root")
+    fields = [
+        (2, {"email": "a@acme.example"}, user, Action.CREATE, (), {}),
+        (None, {}, None, Action.INVALID, (Issue.error(IssueCode.NO_ROWS, "x"),), {}),
+    ]
+    built = build(ReviewRow, fields)
+    assert [ReviewRow(*f) for f in fields] == built
+    assert built[0].changes is not built[1].changes
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built[0].row = 3  # type: ignore[misc]
+
+
+@attrs.frozen
+class Checked:
+    """A class whose __init__ does more than store: build must refuse it."""
+
+    value: int = attrs.field(validator=attrs.validators.gt(0))
+
+
+@attrs.frozen
+class PostInit:
+    value: int
+
+    def __attrs_post_init__(self) -> None:
+        pass
+
+
+@attrs.frozen(slots=False)
+class NotSlotted:
+    value: int
+
+
+@attrs.frozen(cache_hash=True)
+class CachedHash:
+    value: int
+
+
+@pytest.mark.parametrize("cls", [Checked, PostInit, NotSlotted, CachedHash])
+def test_build_refuses_classes_whose_init_matters(cls: type[object]) -> None:
+    with pytest.raises(TypeError, match="cannot be skipped"):
+        build(cls, [(1,)])
+
+
+def test_build_of_nothing_and_of_short_rows() -> None:
+    assert [] == build(UserRow, [])
+    with pytest.raises(ValueError, match="zip"):
+        build(UserRow, [("Ana", "Li")])
 
 
 # --- reading ------------------------------------------------------------------------

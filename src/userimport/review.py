@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
+from userimport._bulk import build
 from userimport.access import Actor
 from userimport.exceptions import StoreError, UserImportError
 from userimport.hierarchy import Organization, OrgTree
@@ -25,7 +26,7 @@ from userimport.validation import (
     ParsedFields,
     ParsedUser,
     duplicate_email_issue,
-    validate_fields,
+    validate_rows,
 )
 
 __all__ = [
@@ -122,12 +123,24 @@ _EXAMPLES: frozenset[tuple[str, str, str]] = frozenset(
 _EXAMPLE_KEYS = frozenset(key for key, _, _ in _EXAMPLES)
 
 
-#: One row after :meth:`_RowParser.parse`: its fields (``None`` when a field is
-#: invalid), its user (``None`` on any error) and its issues so far.
-_Parsed = tuple[ParsedFields | None, UserRow | None, list[Issue]]
+#: A :class:`UserRow`'s fields, in order, as :func:`userimport._bulk.build` takes them.
+_UserFields = tuple[str, str, str, str, Role, tuple[str, ...], str | None]
+#: One row after :meth:`_RowParser.resolve`: its fields (``None`` when a field is
+#: invalid), its user's fields (``None`` on any error) and its issues so far.
+_Parsed = tuple[ParsedFields | None, _UserFields | None, list[Issue]]
 #: The same with the row's number and values, as the review keeps it.
 _Row = tuple[
-    int | None, Mapping[str, str], ParsedFields | None, UserRow | None, list[Issue]
+    int | None, Mapping[str, str], ParsedFields | None, _UserFields | None, list[Issue]
+]
+#: A :class:`ReviewRow`'s fields, in order, as :func:`userimport._bulk.build` takes
+#: them (the action a member, the issues a tuple, the changes a new mapping).
+_ReviewFields = tuple[
+    int | None,
+    Mapping[str, str],
+    UserRow | None,
+    Action,
+    tuple[Issue, ...],
+    Mapping[str, tuple[FieldValue, FieldValue]],
 ]
 
 
@@ -185,18 +198,24 @@ class _RowParser:
             self.found[ref] = found
         return found
 
-    def parse(
+    def resolve(
         self,
         row: int | None,
         values: Mapping[str, str],
         reading_issues: tuple[Issue, ...],
+        validated: tuple[ParsedFields | None, tuple[Issue, ...]],
     ) -> _Parsed:
-        """The parsed fields, the user (``None`` on any error) and the issues.
+        """The parsed fields, the user's fields (``None`` on any error), the issues.
 
-        Issues come in this order: reading (``wrong_field_count``), fields,
-        organization, role.
+        Args:
+            row: The row number.
+            values: The row's cells.
+            reading_issues: The issues found while reading it (``wrong_field_count``).
+            validated: ``validate_fields(values, row=row)``.
+
+        Issues come in this order: reading, fields, organization, role.
         """
-        fields, field_issues = validate_fields(values, row=row)
+        fields, field_issues = validated
         issues = [*reading_issues, *field_issues]
         if fields is None:
             return None, None, issues
@@ -227,8 +246,14 @@ class _RowParser:
             )
         if organization is None or (issues and _has_error(issues)):
             return fields, None, issues
-        user = UserRow(
-            first_name, last_name, email, organization, role, groups or (), language
+        user = (
+            first_name,
+            last_name,
+            email,
+            organization,
+            role,
+            groups or (),
+            language,
         )
         return fields, user, issues
 
@@ -260,7 +285,7 @@ def _against_store(
     stored: StoredUser,
     issues: list[Issue],
     ctx: ReviewContext,
-) -> ReviewRow:
+) -> _ReviewFields:
     """The review of a valid row whose email key already belongs to a stored user."""
     email = values.get("email", "")
 
@@ -277,7 +302,7 @@ def _against_store(
                 "use another email or ask an administrator above you.",
             )
         )
-        return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
+        return row, values, None, Action.INVALID, tuple(issues), {}
     if ctx.on_existing is OnExisting.ERROR:
         issues.append(
             on_email(
@@ -287,7 +312,7 @@ def _against_store(
                 "with the option to skip or update existing users.",
             )
         )
-        return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
+        return row, values, None, Action.INVALID, tuple(issues), {}
     if ctx.on_existing is OnExisting.SKIP:
         issues.append(
             on_email(
@@ -296,7 +321,7 @@ def _against_store(
                 "A user with this email already exists and will be left unchanged.",
             )
         )
-        return ReviewRow(row, values, user, Action.SKIP, tuple(issues))
+        return row, values, user, Action.SKIP, tuple(issues), {}
     if not ctx.actor.may_assign(stored.role):
         issues.append(
             Issue.error(
@@ -308,7 +333,7 @@ def _against_store(
                 value=values.get("role", ""),
             )
         )
-        return ReviewRow(row, values, None, Action.INVALID, tuple(issues))
+        return row, values, None, Action.INVALID, tuple(issues), {}
     merged = _merge(stored, parsed, user)
     changes = diff_fields(stored, merged)
     if not changes:
@@ -320,7 +345,7 @@ def _against_store(
                 "the row is skipped.",
             )
         )
-        return ReviewRow(row, values, merged, Action.SKIP, tuple(issues))
+        return row, values, merged, Action.SKIP, tuple(issues), {}
     fields = ", ".join(name.replace("_", " ") for name in changes)
     issues.append(
         on_email(
@@ -329,7 +354,7 @@ def _against_store(
             f"A user with this email already exists; their {fields} will be updated.",
         )
     )
-    return ReviewRow(row, values, merged, Action.UPDATE, tuple(issues), changes)
+    return row, values, merged, Action.UPDATE, tuple(issues), changes
 
 
 def review_rows(
@@ -337,30 +362,38 @@ def review_rows(
     ctx: ReviewContext,
     store: UserStore,
 ) -> tuple[list[ReviewRow], dict[str, StoredUser]]:
-    """Review rows: fields, duplicates, organizations, rights, host checks, store."""
-    parse = _RowParser(ctx).parse
+    """Review rows: fields, duplicates, organizations, rights, host checks, store.
+
+    The fields of all rows are validated at once (:func:`validate_rows`) and the
+    :class:`UserRow` and :class:`ReviewRow` objects are built at once
+    (:func:`userimport._bulk.build`); the rest goes row by row.
+    """
+    validated = validate_rows([r[1] for r in records], [r[0] for r in records])
+    resolve = _RowParser(ctx).resolve
     parsed: list[_Row] = []
     keys: set[str] = set()
     # SPEC §4: a key seen in an earlier row makes a row a duplicate (as
     # duplicate_email_issues finds them, in the same pass).
     first_rows: dict[str, int] = {}
     duplicates: dict[int, Issue] = {}
-    for row, values, reading_issues in records:
-        fields, user, issues = parse(row, values, reading_issues)
+    for (row, values, reading_issues), result in zip(records, validated, strict=True):
+        fields, user_fields, issues = resolve(row, values, reading_issues, result)
         if fields is not None:
             key = fields[3]
-            if user is not None:
+            if user_fields is not None:
                 keys.add(key)  # a valid row so far: its user may exist
             if row is not None:
                 first = first_rows.setdefault(key, row)
                 if first != row:
                     raw = values.get("email", "")
                     duplicates[row] = duplicate_email_issue(row, first, raw)
-        parsed.append((row, values, fields, user, issues))
+        parsed.append((row, values, fields, user_fields, issues))
     existing = lookup(store, keys)
+    users = iter(build(UserRow, [p[3] for p in parsed if p[3] is not None]))
 
-    reviewed: list[ReviewRow] = []
-    for row, values, fields, user, issues in parsed:
+    reviewed: list[_ReviewFields] = []
+    for row, values, fields, user_fields, issues in parsed:
+        user = None if user_fields is None else next(users)
         if duplicates and row is not None and row in duplicates:
             issues.append(duplicates[row])
         if (
@@ -376,7 +409,7 @@ def review_rows(
                     row=row,
                 )
             ]
-            reviewed.append(ReviewRow(row, values, None, Action.SKIP, tuple(issues)))
+            reviewed.append((row, values, None, Action.SKIP, tuple(issues), {}))
             continue
         # Most rows have no issue at all: the tests on issues are skipped for them.
         if user is not None and issues and _has_error(issues):
@@ -386,18 +419,18 @@ def review_rows(
             if _has_error(issues):
                 user = None
         if fields is None or user is None:
-            reviewed.append(ReviewRow(row, values, None, Action.INVALID, tuple(issues)))
+            reviewed.append((row, values, None, Action.INVALID, tuple(issues), {}))
             continue
         stored = existing.get(fields[3]) if existing else None
         if stored is None:
-            reviewed.append(ReviewRow(row, values, user, Action.CREATE, tuple(issues)))
+            reviewed.append((row, values, user, Action.CREATE, tuple(issues), {}))
         else:
             reviewed.append(
                 _against_store(
                     row, values, ParsedUser(*fields), user, stored, issues, ctx
                 )
             )
-    return reviewed, existing
+    return build(ReviewRow, reviewed), existing
 
 
 def lookup(store: UserStore, keys: Iterable[str]) -> dict[str, StoredUser]:
