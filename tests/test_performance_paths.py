@@ -11,9 +11,11 @@ fast paths on generated uploads, trees, stores and options.
 from __future__ import annotations
 
 import csv
+import gc
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import starmap
+from typing import Any
 
 import attrs
 import pytest
@@ -23,7 +25,15 @@ from hypothesis import strategies as st
 from userimport import reading
 from userimport._bulk import build
 from userimport.access import Actor
-from userimport.flow import ImportOptions, Preview, Summary, _unprotected, prepare
+from userimport.exceptions import StoreError
+from userimport.flow import (
+    ImportOptions,
+    Preview,
+    Summary,
+    _unprotected,
+    commit,
+    prepare,
+)
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.outputs import MARKER, unprotect_cell
@@ -297,6 +307,8 @@ ODD = {
     "language": ["pt_br", "xx"],
 }
 EMAILS = ORDINARY["email"]
+#: A valid row that the root's admin imports.
+ORDINARY_ROW = {"first_name": "Ana", "last_name": "Li", "email": "ana@acme.example"}
 
 
 def cells(column: str) -> st.SearchStrategy[str]:
@@ -497,7 +509,7 @@ def test_built_users_equal_constructed_ones(users: list[UserRow]) -> None:
 def test_built_review_rows_equal_constructed_ones() -> None:
     """The review's rows: the action a member, a fresh changes mapping each."""
     user = UserRow("Ana", "Li", "a@acme.example", "root")
-    fields = [
+    fields: list[tuple[Any, ...]] = [
         (2, {"email": "a@acme.example"}, user, Action.CREATE, (), {}),
         (None, {}, None, Action.INVALID, (Issue.error(IssueCode.NO_ROWS, "x"),), {}),
     ]
@@ -665,3 +677,61 @@ def test_summary_counts_equal_the_plain_counts(actions: list[Action]) -> None:
     """Summary.of counts like the plain dictionary of counts."""
     rows = [ReviewRow(None, {}, None, action) for action in actions]
     assert plain_summary(rows) == Summary.of(rows)
+
+
+# --- the collector paused -------------------------------------------------------------
+
+
+def collector_seen(user: UserRow) -> list[Issue]:
+    """A host check that records whether the collector runs while rows are reviewed."""
+    SEEN.append(gc.isenabled())
+    return []
+
+
+SEEN: list[bool] = []
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """The collector enabled, as in any process, and restored after the test."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    SEEN.clear()
+    yield
+    if not was_enabled:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector")
+def test_prepare_and_commit_pause_the_collector_and_restore_it() -> None:
+    data = to_csv([{**dict.fromkeys(COLUMNS, ""), **ORDINARY_ROW}])
+    options = ImportOptions(checks=(collector_seen,))
+    store = MemoryStore()
+    preview = prepare(data, actor=ACTORS[0], orgs=ORGS, store=store, options=options)
+    assert gc.isenabled()
+    commit(preview, actor=ACTORS[0], orgs=ORGS, store=store, options=options)
+    assert gc.isenabled()
+    assert [False, False] == SEEN
+
+
+@pytest.mark.usefixtures("collector")
+def test_a_disabled_collector_stays_disabled() -> None:
+    gc.disable()
+    data = to_csv([{**dict.fromkeys(COLUMNS, ""), **ORDINARY_ROW}])
+    prepare(data, actor=ACTORS[0], orgs=ORGS, store=MemoryStore())
+    assert not gc.isenabled()
+
+
+class FailingStore(MemoryStore):
+    """A store whose look-up fails."""
+
+    def find_by_keys(self, keys: Iterable[str]) -> Mapping[str, StoredUser]:
+        raise OSError("disk on fire")
+
+
+@pytest.mark.usefixtures("collector")
+def test_the_collector_is_restored_when_prepare_fails() -> None:
+    data = to_csv([{**dict.fromkeys(COLUMNS, ""), **ORDINARY_ROW}])
+    with pytest.raises(StoreError):
+        prepare(data, actor=ACTORS[0], orgs=ORGS, store=FailingStore())
+    assert gc.isenabled()

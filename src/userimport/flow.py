@@ -9,10 +9,13 @@ rights and the store as it is now, and writes all rows or none.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import attrs
 
+from userimport._bulk import collector_paused
 from userimport.access import Actor
 from userimport.decoding import Readable
 from userimport.exceptions import (
@@ -25,7 +28,7 @@ from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.outputs import MARKER, unprotect_cell
 from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.reading import read_records
+from userimport.reading import RawRecord, read_records
 from userimport.review import (
     Action,
     Check,
@@ -229,32 +232,43 @@ def prepare(
     ctx = _context(
         actor, orgs, options.on_existing, options.default_role, options.checks
     )
-    # The records' values hold every canonical column: they are reviewed as they
-    # are, without blank_values' copy.
-    upload, records = read_records(
-        data,
-        max_bytes=options.max_bytes,
-        max_rows=options.max_rows,
-        encoding=options.encoding,
-        delimiter=options.delimiter,
-    )
-    # A re-uploaded error report: undo the formula guard the library itself added
-    # (outputs.protect_cell), so the values come back exactly as first uploaded.
-    records = [(row, _unprotected(values), found) for row, values, found in records]
-    rows, _ = review_rows(records, ctx, store)
-    issues = [*upload.issues]
-    for review_row in rows:
-        issues.extend(review_row.issues)
-    return Preview(
-        rows=tuple(rows),
-        issues=tuple(issues),
-        summary=Summary.of(rows),
-        encoding=upload.encoding,
-        delimiter=upload.delimiter,
-        columns=upload.columns,
-        on_existing=options.on_existing,
-        default_role=options.default_role,
-    )
+    # The collector has nothing to collect among the objects built (issue 7).
+    with collector_paused():
+        # The records' values hold every canonical column: they are reviewed as they
+        # are, without blank_values' copy.
+        upload, records = read_records(
+            data,
+            max_bytes=options.max_bytes,
+            max_rows=options.max_rows,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+        )
+        # A re-uploaded error report: undo the formula guard the library itself added
+        # (outputs.protect_cell), so the values come back exactly as first uploaded.
+        records = _unprotected_records(records)
+        rows, _ = review_rows(records, ctx, store)
+        issues = [*upload.issues]
+        for review_row in rows:
+            issues.extend(review_row.issues)
+        return Preview(
+            rows=tuple(rows),
+            issues=tuple(issues),
+            summary=Summary.of(rows),
+            encoding=upload.encoding,
+            delimiter=upload.delimiter,
+            columns=upload.columns,
+            on_existing=options.on_existing,
+            default_role=options.default_role,
+        )
+
+
+def _unprotected_records(records: list[RawRecord]) -> list[RawRecord]:
+    # Most uploads hold no apostrophe at all: one search of all their cells at once
+    # skips them (issue 7; tests/test_performance_paths.py).
+    cells = chain.from_iterable(map(dict.values, map(itemgetter(1), records)))
+    if MARKER not in "".join(cells):
+        return records
+    return [(row, _unprotected(values), found) for row, values, found in records]
 
 
 def _unprotected(values: dict[str, str]) -> dict[str, str]:
@@ -357,7 +371,8 @@ def commit(
         )
         for r in preview.rows
     ]
-    rows, existing = review_rows(records, ctx, store)
+    with collector_paused():
+        rows, existing = review_rows(records, ctx, store)
 
     conflicts: list[int | None] = []
     invalid: list[ReviewRow] = []

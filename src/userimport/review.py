@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import itemgetter
+from typing import cast
 
 import attrs
 
@@ -366,10 +369,103 @@ def review_rows(
 
     The fields of all rows are validated at once (:func:`validate_rows`) and the
     :class:`UserRow` and :class:`ReviewRow` objects are built at once
-    (:func:`userimport._bulk.build`); the rest goes row by row.
+    (:func:`userimport._bulk.build`). An upload of ordinary rows only is reviewed
+    column by column too (:func:`_review_ordinary`); any other goes row by row.
     """
     validated = validate_rows([r[1] for r in records], [r[0] for r in records])
-    resolve = _RowParser(ctx).resolve
+    parser = _RowParser(ctx)
+    ordinary = _review_ordinary(records, validated, parser, store)
+    if isinstance(ordinary, tuple):
+        return ordinary
+    return _review_each(records, validated, parser, store, ordinary)
+
+
+def _review_ordinary(
+    records: Sequence[tuple[int | None, Mapping[str, str], tuple[Issue, ...]]],
+    validated: Sequence[tuple[ParsedFields | None, tuple[Issue, ...]]],
+    parser: _RowParser,
+    store: UserStore,
+) -> tuple[list[ReviewRow], dict[str, StoredUser]] | dict[str, StoredUser] | None:
+    """The review of rows that are all ordinary, decided column by column.
+
+    Ordinary: valid fields and no issue, an organization found once and a role the
+    actor may give, no email twice, no example row, no host check, no existing user.
+    Each test runs once over a column (a set, a ``map``), and every row is created.
+
+    Returns:
+        The review and the users found (none); or, when the rows are not all
+        ordinary, the users found if the store was asked, else ``None``: the review
+        goes row by row (:func:`_review_each`) and need not ask the store again.
+    """
+    ctx = parser.ctx
+    if (
+        not records
+        or ctx.checks
+        or any(map(itemgetter(1), validated))
+        or any(map(itemgetter(2), records))
+    ):
+        return None
+    fields = list(map(itemgetter(0), validated))
+    if None in fields:
+        return None
+    parsed = cast("list[ParsedFields]", fields)
+    keys = set(map(itemgetter(3), parsed))
+    if len(keys) != len(parsed) or not _EXAMPLE_KEYS.isdisjoint(keys):
+        return None
+    refs = list(map(itemgetter(4), parsed))
+    organizations: dict[str, str] = {}
+    for ref in set(refs):
+        found = parser.candidates(ref) if ref else None
+        if found is not None and len(found) != 1:
+            return None
+        organizations[ref] = ctx.actor.org_id if found is None else found[0].id
+    # A role is a member or None: ``in`` a tuple and ``or`` compare by identity, where
+    # a set would call the enum's __hash__, written in Python.
+    roles = [role or ctx.default_role for role in map(itemgetter(5), parsed)]
+    if not all(map(parser.assignable.__contains__, roles)):
+        return None
+    existing = lookup(store, keys)
+    if existing:
+        return existing
+    first, last, email, _, _, _, groups, language = zip(*parsed, strict=True)
+    users = build(
+        UserRow,
+        zip(
+            first,
+            last,
+            email,
+            map(organizations.__getitem__, refs),
+            roles,
+            [names or () for names in groups],
+            language,
+            strict=True,
+        ),
+    )
+    reviewed = build(
+        ReviewRow,
+        zip(
+            map(itemgetter(0), records),
+            map(itemgetter(1), records),
+            users,
+            repeat(Action.CREATE, len(users)),
+            repeat((), len(users)),
+            [{} for _ in users],
+            strict=True,
+        ),
+    )
+    return reviewed, existing
+
+
+def _review_each(
+    records: Sequence[tuple[int | None, Mapping[str, str], tuple[Issue, ...]]],
+    validated: Sequence[tuple[ParsedFields | None, tuple[Issue, ...]]],
+    parser: _RowParser,
+    store: UserStore,
+    existing: dict[str, StoredUser] | None,
+) -> tuple[list[ReviewRow], dict[str, StoredUser]]:
+    """The review row by row; ``existing``: the users already found, if looked up."""
+    ctx = parser.ctx
+    resolve = parser.resolve
     parsed: list[_Row] = []
     keys: set[str] = set()
     # SPEC §4: a key seen in an earlier row makes a row a duplicate (as
@@ -388,7 +484,8 @@ def review_rows(
                     raw = values.get("email", "")
                     duplicates[row] = duplicate_email_issue(row, first, raw)
         parsed.append((row, values, fields, user_fields, issues))
-    existing = lookup(store, keys)
+    if existing is None:
+        existing = lookup(store, keys)
     users = iter(build(UserRow, [p[3] for p in parsed if p[3] is not None]))
 
     reviewed: list[_ReviewFields] = []

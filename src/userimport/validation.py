@@ -38,6 +38,8 @@ import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import itemgetter
 from typing import Final, TypeVar
 
 import attrs
@@ -634,32 +636,33 @@ def validate_rows(
     roles = _by_value(_role_cell, role)
     group_names = _by_value(_groups_cell, groups)
     languages = _by_value(_language_cell, language)
-    results: list[tuple[ParsedFields | None, tuple[Issue, ...]]] = []
-    append = results.append
-    for row, mapping, f, la, e, o, r, g, lg in zip(
-        rows,
-        values,
-        first_names,
-        last_names,
-        emails,
-        organizations,
-        roles,
-        group_names,
-        languages,
-        strict=True,
-    ):
-        if (
-            f is not None
-            and la is not None
-            and type(e) is tuple
-            and o is not None
-            and not r[1]
-            and not g[1]
-            and not lg[1]
-        ):
-            append(((f, la, e[0], e[1], o, r[0], g[0], lg[0]), ()))
-        else:
-            append(validate_fields(mapping, row=row))
+    # The rows some column left undecided, by index.
+    undecided = {i for i, name in enumerate(first_names) if name is None}
+    undecided.update(i for i, name in enumerate(last_names) if name is None)
+    undecided.update(i for i, address in enumerate(emails) if type(address) is str)
+    if None in organizations:
+        undecided.update(i for i, org in enumerate(organizations) if org is None)
+    for parsed in (roles, group_names, languages):
+        if any(map(itemgetter(1), parsed)):
+            undecided.update(i for i, (_, problems) in enumerate(parsed) if problems)
+    results: list[tuple[ParsedFields | None, tuple[Issue, ...]]] = list(
+        zip(
+            zip(
+                first_names,
+                last_names,
+                map(itemgetter(0), emails),
+                map(itemgetter(1), emails),
+                organizations,
+                map(itemgetter(0), roles),
+                map(itemgetter(0), group_names),
+                map(itemgetter(0), languages),
+                strict=True,
+            ),
+            repeat(()),
+        )
+    )
+    for i in undecided:
+        results[i] = validate_fields(values[i], row=rows[i])
     return results
 
 
