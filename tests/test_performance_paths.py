@@ -46,6 +46,8 @@ from userimport.review import (
     ReviewContext,
     ReviewRow,
     _against_store,
+    _review_ordinary,
+    _RowParser,
     _run_checks,
     blank_values,
     lookup,
@@ -443,6 +445,60 @@ def test_review_rows_equals_the_plain_review(
     expected_rows, expected_existing = plain_review_rows(rows, ctx, store)
     actual_rows, actual_existing = review_rows(rows, ctx, store)
     assert (expected_rows, expected_existing) == (actual_rows, actual_existing)
+
+
+#: Uploads of ordinary rows only (distinct emails, organizations that exist), which
+#: the review decides column by column; a few rows still take the row-by-row path (an
+#: ambiguous "Sales", a role above the actor's, an existing user).
+ordinary_uploads = st.lists(
+    st.fixed_dictionaries(
+        {
+            "first_name": st.sampled_from(ORDINARY["first_name"]),
+            "last_name": st.sampled_from(ORDINARY["last_name"][:4]),
+            # Some of them in the generated stores.
+            "email": st.sampled_from(
+                [*EMAILS[:4], "di@acme.example", "ed@acme.example", "fe@acme.example"]
+            ),
+            "organization": st.sampled_from(ORDINARY["organization"]),
+            "role": st.sampled_from(ORDINARY["role"]),
+            "groups": st.sampled_from(ORDINARY["groups"]),
+            "language": st.sampled_from(ORDINARY["language"]),
+        }
+    ),
+    min_size=1,
+    max_size=6,
+    unique_by=lambda row: email_key(row["email"]),
+)
+
+
+@given(rows=ordinary_uploads, actor=actors, store=stores())
+def test_ordinary_uploads_equal_the_plain_prepare(
+    rows: list[dict[str, str]], actor: Actor, store: MemoryStore
+) -> None:
+    """The column-by-column review of ordinary uploads equals the plain path."""
+    data = to_csv(rows)
+    options = ImportOptions()
+    expected = plain_prepare(data, actor=actor, orgs=ORGS, store=store, options=options)
+    assert expected == prepare(
+        data, actor=actor, orgs=ORGS, store=store, options=options
+    )
+
+
+def test_an_ordinary_upload_is_reviewed_column_by_column() -> None:
+    """The root admin's upload of two new users takes the column path."""
+    records = [
+        (2, {**dict.fromkeys(COLUMNS, ""), **ORDINARY_ROW}, ()),
+        (
+            3,
+            {**dict.fromkeys(COLUMNS, ""), **ORDINARY_ROW, "email": "b@acme.example"},
+            (),
+        ),
+    ]
+    ctx = ReviewContext(ACTORS[0], ORGS, OnExisting.SKIP, Role.LEARNER, ())
+    validated = validate_rows([r[1] for r in records], [2, 3])
+    reviewed = _review_ordinary(records, validated, _RowParser(ctx), MemoryStore())
+    assert isinstance(reviewed, tuple)
+    assert (reviewed[0], {}) == plain_review_rows(records, ctx, MemoryStore())
 
 
 # --- validation ---------------------------------------------------------------------
