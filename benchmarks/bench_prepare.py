@@ -7,7 +7,7 @@ by name or path, roles, groups and languages in a few spellings):
 1. ``prepare`` of 200 rows with a MemoryStore holding 1,000 other users of the
    company, against the floor (bytes -> ``csv.reader`` + a regex email check), timed
    side by side; also its first half, reading and validation (issue 2's measure:
-   ``read_records`` + ``validate_fields`` and duplicates, as ``prepare`` runs them,
+   ``read_records`` + ``validate_rows`` and duplicates, as ``prepare`` runs them,
    and the same with the public ``read_upload`` + ``validate_values``, which build a
    ``Record`` and a ``ParsedUser`` per row), and the naive pipeline
    (``csv.DictReader`` + ``email_validator`` per row).
@@ -83,7 +83,7 @@ LINEAR_TOLERANCE = 1.25  # bytes per row at 100k / at 10k, either way
 FLOOR = "floor"
 PREPARE_WARM = "prepare, warm"
 PREPARE_COLD = "prepare, cold"
-READ_VALIDATE = "read_records + validate_fields, warm"
+READ_VALIDATE = "read_records + validate_rows, warm"
 READ_VALIDATE_PUBLIC = "read_upload + validate_values, warm"
 NAIVE = "naive"
 

@@ -38,7 +38,6 @@ from userimport.reading import read_records, read_upload
 from userimport.schema import column_for_header
 from userimport.validation import (
     duplicate_email_issues,
-    validate_fields,
     validate_values,
 )
 
@@ -151,13 +150,16 @@ def userimport_read(data: bytes) -> int:
 
 
 def userimport_fields(data: bytes) -> int:
-    """read_records + validate_fields: reading and validation as prepare runs them
-    (without a Record and a ParsedUser per row)."""
-    keys: list[tuple[int, str, str]] = []
-    for number, values, _ in read_records(data)[1]:
-        fields, _ = validate_fields(values, row=number)
-        if fields is not None:
-            keys.append((number, fields[3], fields[2]))
+    """read_records + validate_rows: reading and validation as prepare runs them
+    (all rows column by column, without a Record and a ParsedUser per row)."""
+    records = read_records(data)[1]
+    numbers = [number for number, _, _ in records]
+    validated = validation.validate_rows([values for _, values, _ in records], numbers)
+    keys = [
+        (number, fields[3], fields[2])
+        for number, (fields, _) in zip(numbers, validated, strict=True)
+        if fields is not None
+    ]
     return len(keys) - len(duplicate_email_issues(keys))
 
 
