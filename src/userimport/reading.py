@@ -345,7 +345,8 @@ class _Reader:
             pad = [""] * width
             for cells in reader:
                 row += 1
-                if not "".join(cells).strip(_BLANK):
+                # A first cell with a value settles it for most records.
+                if not (cells and cells[0].strip(_BLANK)) and _blank(cells):
                     continue  # blank records are not users (SPEC §3.5)
                 count += 1
                 if limit is not None and count > limit:

@@ -636,12 +636,13 @@ def validate_rows(
     roles = _by_value(_role_cell, role)
     group_names = _by_value(_groups_cell, groups)
     languages = _by_value(_language_cell, language)
-    # The rows some column left undecided, by index.
-    undecided = {i for i, name in enumerate(first_names) if name is None}
-    undecided.update(i for i, name in enumerate(last_names) if name is None)
-    undecided.update(i for i, address in enumerate(emails) if type(address) is str)
-    if None in organizations:
-        undecided.update(i for i, org in enumerate(organizations) if org is None)
+    # The rows some column left undecided, by index (each column tested in C first).
+    undecided: set[int] = set()
+    for column in (first_names, last_names, organizations):
+        if None in column:
+            undecided.update(i for i, value in enumerate(column) if value is None)
+    if not all(map(isinstance, emails, repeat(tuple))):
+        undecided.update(i for i, address in enumerate(emails) if type(address) is str)
     for parsed in (roles, group_names, languages):
         if any(map(itemgetter(1), parsed)):
             undecided.update(i for i, (_, problems) in enumerate(parsed) if problems)
