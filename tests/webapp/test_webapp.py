@@ -209,7 +209,8 @@ def test_drag_and_drop_review_done_and_users(page: Page) -> None:
 def test_errors_on_their_rows_and_cells(page: Page, app: Flask, tmp_path: Path) -> None:
     """Each issue is shown in the cell it concerns, on the row Excel shows (a blank
     line counts); Done is refused while rows are invalid, even when forced; the
-    offered "import only the valid rows" imports exactly those."""
+    offered import of the valid rows says how many users it writes (skipped rows
+    are not counted) and imports exactly those."""
     seed(
         app,
         f"{HEADER}\r\nGrace,Hopper,grace@acme.example,New York,,,\r\n".encode(),
@@ -261,7 +262,7 @@ def test_errors_on_their_rows_and_cells(page: Page, app: Flask, tmp_path: Path) 
     expect(page.locator("#message")).to_contain_text("6, 7, 8")
     assert {"grace@acme.example"} == emails_in(app, ["us-ny", "es-mad"])
 
-    page.get_by_role("button", name="Import only the 3 valid rows").click()
+    page.get_by_role("button", name="Import 1 user, leave out 3 invalid rows").click()
     assert {"created": 1, "updated": 0, "skipped": 2, "invalid": 3} == counts(page)
     assert {"grace@acme.example", "marta.soler@acme.example"} == set(
         users_on_page(page)
@@ -306,7 +307,7 @@ def test_country_manager_sees_and_imports_only_its_country(
     expect(cell(page, 6, "email").locator(".issue")).not_to_contain_text("Mexico")
     assert ["role_not_allowed"] == issue_codes(cell(page, 7, "role"))
 
-    page.get_by_role("button", name="Import only the valid row").click()
+    page.get_by_role("button", name="Import 1 user, leave out 5 invalid rows").click()
     assert {"created": 1, "updated": 0, "skipped": 0, "invalid": 5} == counts(page)
     assert "pilar.gomez@acme.example" in users_on_page(page)
     assert {"carmen.ruiz@acme.example"} == emails_in(app, ["mx", "mx-cdmx"])
