@@ -26,9 +26,11 @@ parsing the CSV): a row of ordinary values takes a fast path that gives exactly 
 full parse's result; email addresses validate each distinct domain once
 (:mod:`userimport._email`); the verdicts on role, groups and language cells, which
 repeat across a file, are cached. Everything else takes the full parse, which reports
-every problem of the row. The review of an upload calls :func:`validate_fields`, which
-gives the same result as a plain tuple, without building a :class:`ParsedUser` per
-row (``benchmarks/run.py`` measures it all).
+every problem of the row. :func:`validate_fields` gives the same result as a plain
+tuple, without building a :class:`ParsedUser`; the review of an upload calls
+:func:`validate_rows`, which gives ``validate_fields`` of every row and runs the fast
+path's checks once per column instead of once per cell (``benchmarks/run.py``
+measures it all).
 """
 
 from __future__ import annotations
