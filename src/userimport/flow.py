@@ -214,7 +214,9 @@ def prepare(
 ) -> Preview:
     """Read and validate an upload and say what would happen to every row.
 
-    Problems in the data are returned in the preview, never raised.
+    Problems in the data are returned in the preview, never raised. Python's cyclic
+    garbage collector is paused while the rows are reviewed (the objects built hold
+    no cycle; see ``docs/benchmarks.md``) and restored as it was.
 
     Args:
         data: The uploaded file, as bytes or a binary file object (read at most
@@ -332,7 +334,8 @@ def commit(
     """Write the reviewed rows: all of them or none, in one atomic store call.
 
     Nothing in the preview is trusted: every row is recomputed from its raw values
-    with the committing actor's rights and the store as it is now.
+    with the committing actor's rights and the store as it is now (with the cyclic
+    garbage collector paused, as in :func:`prepare`).
 
     Args:
         preview: The reviewed upload (from :func:`prepare`, maybe through JSON).
