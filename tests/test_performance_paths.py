@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import starmap
 from typing import Any
@@ -23,7 +24,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from userimport import reading
-from userimport._bulk import build
+from userimport._bulk import build, collector_paused
 from userimport.access import Actor
 from userimport.exceptions import StoreError
 from userimport.flow import (
@@ -46,7 +47,8 @@ from userimport.review import (
     ReviewContext,
     ReviewRow,
     _against_store,
-    _review_ordinary,
+    _created,
+    _ordinary,
     _RowParser,
     _run_checks,
     blank_values,
@@ -496,9 +498,22 @@ def test_an_ordinary_upload_is_reviewed_column_by_column() -> None:
     ]
     ctx = ReviewContext(ACTORS[0], ORGS, OnExisting.SKIP, Role.LEARNER, ())
     validated = validate_rows([r[1] for r in records], [2, 3])
-    reviewed = _review_ordinary(records, validated, _RowParser(ctx), MemoryStore())
-    assert isinstance(reviewed, tuple)
-    assert (reviewed[0], {}) == plain_review_rows(records, ctx, MemoryStore())
+    ordinary = _ordinary(records, validated, _RowParser(ctx))
+    assert ordinary is not None
+    assert (_created(records, ordinary), {}) == plain_review_rows(
+        records, ctx, MemoryStore()
+    )
+
+
+def test_a_context_given_strings_reviews_with_members() -> None:
+    """A policy and default role given as strings are converted: the users built
+    at once hold a Role member, as the constructor's converter would make it."""
+    ctx = ReviewContext(ACTORS[0], ORGS, "update", "manager", ())
+    records = [(2, {**dict.fromkeys(COLUMNS, ""), **ORDINARY_ROW}, ())]
+    (row,), _ = review_rows(records, ctx, MemoryStore())
+    assert row.user is not None
+    assert Role.MANAGER is row.user.role
+    assert OnExisting.UPDATE is ctx.on_existing
 
 
 # --- validation ---------------------------------------------------------------------
@@ -601,7 +616,24 @@ class CachedHash:
     value: int
 
 
-@pytest.mark.parametrize("cls", [Checked, PostInit, NotSlotted, CachedHash])
+@attrs.frozen(init=False)
+class OwnInit:
+    value: int
+
+    def __init__(self, value: int) -> None:
+        if value < 0:
+            raise ValueError("negative")
+        self.__attrs_init__(value)
+
+
+@attrs.frozen
+class InheritsCachedHash(CachedHash):
+    pass
+
+
+@pytest.mark.parametrize(
+    "cls", [Checked, PostInit, NotSlotted, CachedHash, OwnInit, InheritsCachedHash]
+)
 def test_build_refuses_classes_whose_init_matters(cls: type[object]) -> None:
     with pytest.raises(TypeError, match="cannot be skipped"):
         build(cls, [(1,)])
@@ -790,4 +822,37 @@ def test_the_collector_is_restored_when_prepare_fails() -> None:
     data = to_csv([{**dict.fromkeys(COLUMNS, ""), **ORDINARY_ROW}])
     with pytest.raises(StoreError):
         prepare(data, actor=ACTORS[0], orgs=ORGS, store=FailingStore())
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector")
+def test_overlapping_pauses_share_one() -> None:
+    """Blocks that overlap, as in two threads, leave the collector off until the
+    last one ends, and then on, as it was before the first."""
+    first, second = collector_paused(), collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector")
+def test_a_pause_in_a_thread_ends_when_every_thread_is_done() -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with collector_paused():
+            entered.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    entered.wait()
+    with collector_paused():
+        pass
+    assert not gc.isenabled()
+    release.set()
+    thread.join()
     assert gc.isenabled()

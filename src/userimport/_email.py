@@ -283,7 +283,6 @@ def normalize_emails(texts: Sequence[str]) -> list[tuple[str, str] | str]:
     # no local part held a line break of its own.
     joined = "\n".join(locals_)
     lowers = joined.lower().split("\n")
-    info = {domain: _domain_info(domain) for domain in set(domains)}
     if not (
         len(lowers) == len(locals_)
         and all(locals_)
@@ -294,8 +293,10 @@ def normalize_emails(texts: Sequence[str]) -> list[tuple[str, str] | str]:
         and "\n." not in joined
         and ".\n" not in joined
         and RFC2142_MAILBOX_NAMES.isdisjoint(lowers)
-        and None not in info.values()
     ):
+        return list(map(normalize_email, texts))
+    info = {domain: _domain_info(domain) for domain in set(domains)}
+    if None in info.values():
         return list(map(normalize_email, texts))
     forms = cast("dict[str, tuple[str, str, int]]", info)
     if (

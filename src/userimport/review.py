@@ -14,7 +14,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
 from operator import itemgetter
-from typing import cast
+from typing import NamedTuple, cast
 
 import attrs
 
@@ -108,8 +108,8 @@ class ReviewContext:
 
     actor: Actor
     orgs: OrgTree
-    on_existing: OnExisting
-    default_role: Role
+    on_existing: OnExisting = attrs.field(converter=OnExisting)
+    default_role: Role = attrs.field(converter=Role)
     checks: tuple[Check, ...]
 
 
@@ -130,7 +130,7 @@ _EXAMPLE_KEYS = frozenset(key for key, _, _ in _EXAMPLES)
 _UserFields = tuple[str, str, str, str, Role, tuple[str, ...], str | None]
 #: One row after :meth:`_RowParser.resolve`: its fields (``None`` when a field is
 #: invalid), its user's fields (``None`` on any error) and its issues so far.
-_Parsed = tuple[ParsedFields | None, _UserFields | None, list[Issue]]
+_Resolved = tuple[ParsedFields | None, _UserFields | None, list[Issue]]
 #: The same with the row's number and values, as the review keeps it.
 _Row = tuple[
     int | None, Mapping[str, str], ParsedFields | None, _UserFields | None, list[Issue]
@@ -207,7 +207,7 @@ class _RowParser:
         values: Mapping[str, str],
         reading_issues: tuple[Issue, ...],
         validated: tuple[ParsedFields | None, tuple[Issue, ...]],
-    ) -> _Parsed:
+    ) -> _Resolved:
         """The parsed fields, the user's fields (``None`` on any error), the issues.
 
         Args:
@@ -369,33 +369,47 @@ def review_rows(
 
     The fields of all rows are validated at once (:func:`validate_rows`) and the
     :class:`UserRow` and :class:`ReviewRow` objects are built at once
-    (:func:`userimport._bulk.build`). An upload of ordinary rows only is reviewed
-    column by column too (:func:`_review_ordinary`); any other goes row by row.
+    (:func:`userimport._bulk.build`). An upload of ordinary rows only, none of them
+    an existing user, is reviewed column by column too (:func:`_ordinary`,
+    :func:`_created`); any other goes row by row (:func:`_review_each`).
     """
     validated = validate_rows([r[1] for r in records], [r[0] for r in records])
     parser = _RowParser(ctx)
-    ordinary = _review_ordinary(records, validated, parser, store)
-    if isinstance(ordinary, tuple):
-        return ordinary
-    return _review_each(records, validated, parser, store, ordinary)
+    ordinary = _ordinary(records, validated, parser)
+    existing = None
+    if ordinary is not None:
+        existing = lookup(store, ordinary.keys)
+        if not existing:
+            return _created(records, ordinary), existing
+    return _review_each(records, validated, parser, store, existing)
 
 
-def _review_ordinary(
+class _Ordinary(NamedTuple):
+    """The rows of an upload of ordinary rows only, as :func:`_created` needs them.
+
+    Attributes:
+        fields: Each row's parsed fields.
+        keys: The email keys, one per row.
+        organizations: Each row's organization id.
+        roles: Each row's role, the default one for an empty cell.
+    """
+
+    fields: list[ParsedFields]
+    keys: set[str]
+    organizations: list[str]
+    roles: list[Role]
+
+
+def _ordinary(
     records: Sequence[tuple[int | None, Mapping[str, str], tuple[Issue, ...]]],
     validated: Sequence[tuple[ParsedFields | None, tuple[Issue, ...]]],
     parser: _RowParser,
-    store: UserStore,
-) -> tuple[list[ReviewRow], dict[str, StoredUser]] | dict[str, StoredUser] | None:
-    """The review of rows that are all ordinary, decided column by column.
+) -> _Ordinary | None:
+    """The rows, if every one is ordinary, decided column by column; else ``None``.
 
     Ordinary: valid fields and no issue, an organization found once and a role the
-    actor may give, no email twice, no example row, no host check, no existing user.
-    Each test runs once over a column (a set, a ``map``), and every row is created.
-
-    Returns:
-        The review and the users found (none); or, when the rows are not all
-        ordinary, the users found if the store was asked, else ``None``: the review
-        goes row by row (:func:`_review_each`) and need not ask the store again.
+    actor may give, no email twice, no example row, and no host check to run. Each
+    test runs once over a column (a set, a ``map``), not once per row.
     """
     ctx = parser.ctx
     if (
@@ -419,41 +433,46 @@ def _review_ordinary(
         if found is not None and len(found) != 1:
             return None
         organizations[ref] = ctx.actor.org_id if found is None else found[0].id
-    # A role is a member or None: ``in`` a tuple and ``or`` compare by identity, where
-    # a set would call the enum's __hash__, written in Python.
+    # A role is a member or None. ``in`` a tuple finds a member by identity, where a
+    # set would call the enum's __hash__, written in Python.
     roles = [role or ctx.default_role for role in map(itemgetter(5), parsed)]
     if not all(map(parser.assignable.__contains__, roles)):
         return None
-    existing = lookup(store, keys)
-    if existing:
-        return existing
-    first, last, email, _, _, _, groups, language = zip(*parsed, strict=True)
+    return _Ordinary(parsed, keys, list(map(organizations.__getitem__, refs)), roles)
+
+
+def _created(
+    records: Sequence[tuple[int | None, Mapping[str, str], tuple[Issue, ...]]],
+    ordinary: _Ordinary,
+) -> list[ReviewRow]:
+    """The review of ordinary rows none of whose users exists: every row created."""
+    first, last, email, _, _, _, groups, language = zip(*ordinary.fields, strict=True)
     users = build(
         UserRow,
         zip(
             first,
             last,
             email,
-            map(organizations.__getitem__, refs),
-            roles,
+            ordinary.organizations,
+            ordinary.roles,
             [names or () for names in groups],
             language,
             strict=True,
         ),
     )
-    reviewed = build(
+    count = len(users)
+    return build(
         ReviewRow,
         zip(
             map(itemgetter(0), records),
             map(itemgetter(1), records),
             users,
-            repeat(Action.CREATE, len(users)),
-            repeat((), len(users)),
-            [{} for _ in users],
+            repeat(Action.CREATE, count),
+            repeat((), count),
+            [{} for _ in range(count)],
             strict=True,
         ),
     )
-    return reviewed, existing
 
 
 def _review_each(
@@ -486,6 +505,7 @@ def _review_each(
         parsed.append((row, values, fields, user_fields, issues))
     if existing is None:
         existing = lookup(store, keys)
+    # The users of the rows that have one, in the order of ``parsed``.
     users = iter(build(UserRow, [p[3] for p in parsed if p[3] is not None]))
 
     reviewed: list[_ReviewFields] = []
