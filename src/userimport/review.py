@@ -201,6 +201,14 @@ class _RowParser:
             self.found[ref] = found
         return found
 
+    def organization(self, ref: str) -> str | None:
+        """The id of the one organization ``ref`` designates (the actor's own for
+        ``""``), or ``None`` when it designates none or several."""
+        if not ref:
+            return self.ctx.actor.org_id
+        found = self.candidates(ref)
+        return found[0].id if len(found) == 1 else None
+
     def resolve(
         self,
         row: int | None,
@@ -224,16 +232,9 @@ class _RowParser:
             return None, None, issues
         first_name, last_name, email, _, ref, role, groups, language = fields
         ctx = self.ctx
-        organization: str | None = ctx.actor.org_id
-        if ref:
-            found = self.found.get(ref)
-            if found is None:
-                found = self.candidates(ref)
-            if len(found) == 1:
-                organization = found[0].id
-            else:
-                organization = None
-                issues.append(_organization_issue(ref, found, ctx, row))
+        organization = self.organization(ref)
+        if organization is None:
+            issues.append(_organization_issue(ref, self.candidates(ref), ctx, row))
         if role is None:
             role = ctx.default_role
         if role not in self.assignable:
@@ -427,18 +428,16 @@ def _ordinary(
     if len(keys) != len(parsed) or not _EXAMPLE_KEYS.isdisjoint(keys):
         return None
     refs = list(map(itemgetter(4), parsed))
-    organizations: dict[str, str] = {}
-    for ref in set(refs):
-        found = parser.candidates(ref) if ref else None
-        if found is not None and len(found) != 1:
-            return None
-        organizations[ref] = ctx.actor.org_id if found is None else found[0].id
+    organizations = {ref: parser.organization(ref) for ref in set(refs)}
+    if None in organizations.values():
+        return None
     # A role is a member or None. ``in`` a tuple finds a member by identity, where a
     # set would call the enum's __hash__, written in Python.
     roles = [role or ctx.default_role for role in map(itemgetter(5), parsed)]
     if not all(map(parser.assignable.__contains__, roles)):
         return None
-    return _Ordinary(parsed, keys, list(map(organizations.__getitem__, refs)), roles)
+    ids = cast("list[str]", list(map(organizations.__getitem__, refs)))
+    return _Ordinary(parsed, keys, ids, roles)
 
 
 def _created(

@@ -588,7 +588,7 @@ def _name_column(cells: Sequence[str]) -> list[str | None]:
     if (
         all(names)
         and all(map(str.isprintable, names))
-        and _FORMULA_STARTS.isdisjoint(map(operator.itemgetter(0), names))
+        and _FORMULA_STARTS.isdisjoint(map(itemgetter(0), names))
         and max(map(len, names), default=0) <= MAX_NAME_LENGTH
     ):
         joined = _JOIN.join(names)
