@@ -9,12 +9,14 @@ from typing import TypeVar
 import pytest
 from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
 from userimport._pytest_plugin import sample_admin, sample_manager, sample_orgs
 from userimport.access import Actor
 from userimport.flow import prepare
 from userimport.hierarchy import OrgTree
 from userimport.issues import IssueCode
+from userimport.reading import read_upload
 from userimport.schema import Role, UserRow
 from userimport.stores.memory import MemoryStore
 from userimport.strategies import (
@@ -22,6 +24,7 @@ from userimport.strategies import (
     SAMPLE_MANAGER,
     SAMPLE_ORGS,
     ValidUpload,
+    _encodings,
     _hypothesis_setup_hook,
     csv_files,
     defective_csv_files,
@@ -223,3 +226,20 @@ def test_setup_hook_registers_the_types_for_from_type() -> None:
         assert len(tree) >= 1
 
     check()
+
+
+def test_cp1252_uploads_reference_organizations_in_ascii() -> None:
+    """A cp1252 file's encoding is guessed, and a guessed code page may misread an
+    accented organization name (a lone "Ã" reads as cp1250's "Ă"), which then names
+    no organization: valid uploads are drawn in cp1252 only when their
+    organization references are ASCII (the draw that found this is below)."""
+    text = "first_name,last_name,email,organization\r\nAna,Ana,0@0.com,Ã\r\n"
+    assert "cp1252" != read_upload(text.encode("cp1252")).encoding
+    with pytest.raises(NoSuchExample):
+        find(
+            _encodings(text, ",", ascii_references=False),
+            lambda name: name == "cp1252",
+        )
+    assert "cp1252" == find(
+        _encodings(text, ",", ascii_references=True), lambda name: name == "cp1252"
+    )
