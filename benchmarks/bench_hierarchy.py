@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 from common import Figure, print_figures
 
-from userimport.hierarchy import Organization, OrgTree
+from userimport import Organization, OrgTree
 
 SIZE = 100_000
 CHAIN = 2_000

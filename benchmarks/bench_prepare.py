@@ -55,14 +55,20 @@ from bench_validation import (
 )
 from common import Figure, print_figures, side_by_side
 
-from userimport import reading, validation
-from userimport.access import Actor
-from userimport.flow import ImportOptions, Preview, prepare
-from userimport.hierarchy import Organization, OrgTree
-from userimport.issues import IssueCode
-from userimport.persistence import StoredUser
-from userimport.schema import Role
-from userimport.stores.memory import MemoryStore
+from userimport import (
+    Actor,
+    ImportOptions,
+    IssueCode,
+    MemoryStore,
+    Organization,
+    OrgTree,
+    Preview,
+    Role,
+    StoredUser,
+    prepare,
+    reading,
+    validation,
+)
 from userimport.validation import MAX_NAME_LENGTH, ROLE_ALIASES
 
 ROWS = 200

@@ -30,13 +30,21 @@ from statistics import median
 
 from common import Figure, print_figures
 
-from userimport.access import Actor
-from userimport.flow import commit, prepare, visible_users
-from userimport.hierarchy import Organization, OrgTree
-from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.schema import Role, UserRow
+from userimport import (
+    Actor,
+    MemoryStore,
+    Organization,
+    OrgTree,
+    Role,
+    StoredUser,
+    UserRow,
+    UserStore,
+    UserWrite,
+    commit,
+    prepare,
+    visible_users,
+)
 from userimport.sql import SQLStore
-from userimport.stores.memory import MemoryStore
 
 ROUNDS = 9
 COMMIT_ROUNDS = 25

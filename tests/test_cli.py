@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from userimport import cli
-from userimport.exceptions import CommitBlocked, CommitConflict
-from userimport.outputs import template
+from userimport import CommitBlocked, CommitConflict, cli, template
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 HEADER = "first_name,last_name,email,organization,role,groups,language"

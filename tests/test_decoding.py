@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from userimport import Issue, IssueCode, Severity
 from userimport.decoding import (
     DEFAULT_LEGACY_ENCODINGS,
     DEFAULT_MAX_BYTES,
@@ -20,7 +21,6 @@ from userimport.decoding import (
     read_limited,
     sniff_binary,
 )
-from userimport.issues import Issue, IssueCode, Severity
 
 MiB = 1024 * 1024
 

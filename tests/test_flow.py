@@ -11,30 +11,34 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from userimport.access import Actor
-from userimport.exceptions import (
+from userimport import (
+    Action,
+    Actor,
     CommitBlocked,
     CommitConflict,
-    StoreError,
-    UserImportError,
-)
-from userimport.flow import (
-    Action,
     ImportOptions,
+    Issue,
+    IssueCode,
+    MemoryStore,
     OnExisting,
+    Organization,
+    OrgTree,
     Preview,
+    Role,
+    Severity,
+    StoredUser,
+    StoreError,
     Summary,
+    UserImportError,
+    UserRow,
+    UserWrite,
     commit,
+    converter,
     prepare,
     validate_user,
     visible_users,
 )
-from userimport.hierarchy import Organization, OrgTree
-from userimport.issues import Issue, IssueCode, Severity
-from userimport.persistence import StoredUser, UserWrite
-from userimport.schema import EXAMPLE_ROWS, Role, UserRow
-from userimport.serialization import converter
-from userimport.stores.memory import MemoryStore
+from userimport.schema import EXAMPLE_ROWS
 
 HEADER = "first_name,last_name,email,organization,role,groups,language"
 

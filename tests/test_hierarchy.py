@@ -8,8 +8,8 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from userimport.exceptions import HierarchyError
-from userimport.hierarchy import Organization, OrgTree, organizations_from_csv
+from userimport import HierarchyError, Organization, OrgTree
+from userimport.hierarchy import organizations_from_csv
 
 # A 4-level tree: root -> countries -> cities -> offices, plus a second root.
 ORGS = [

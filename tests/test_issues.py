@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from userimport.access import Actor
-from userimport.exceptions import (
+from userimport import (
+    Actor,
     CommitBlocked,
     CommitConflict,
     HierarchyError,
+    Issue,
+    IssueCode,
+    Role,
+    Severity,
     StoreError,
     UserImportError,
 )
-from userimport.issues import FILE_ERROR_CODES, Issue, IssueCode, Severity
-from userimport.schema import Role
+from userimport.issues import FILE_ERROR_CODES
 
 
 def test_issue_constructors_set_the_severity() -> None:

@@ -13,10 +13,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from userimport.exceptions import CommitConflict, StoreError
-from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.schema import Role, UserRow
-from userimport.stores import MemoryStore, conflicting_keys
+from userimport import (
+    CommitConflict,
+    MemoryStore,
+    Role,
+    StoredUser,
+    StoreError,
+    UserRow,
+    UserStore,
+    UserWrite,
+)
+from userimport.persistence import conflicting_keys
 from userimport.testing import ORGANIZATIONS, UserStoreContract
 
 

@@ -11,22 +11,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from userimport.flow import Action, Preview, ReviewRow, Summary, prepare
-from userimport.issues import Issue, IssueCode
-from userimport.outputs import (
-    ERRORS_COLUMN,
-    MARKER,
-    TEMPLATE_HEADERS,
-    TEMPLATE_LANGUAGES,
+from userimport import (
+    Action,
+    Issue,
+    IssueCode,
+    MemoryStore,
+    Preview,
+    ReviewRow,
+    Summary,
+    UserRow,
+    converter,
     error_report,
-    protect_cell,
+    prepare,
     template,
-    unprotect_cell,
 )
+from userimport.formulas import MARKER, protect_cell, unprotect_cell
+from userimport.outputs import ERRORS_COLUMN, TEMPLATE_HEADERS, TEMPLATE_LANGUAGES
 from userimport.reading import read_upload
-from userimport.schema import COLUMNS, EXAMPLE_ROWS, UserRow, column_for_header
-from userimport.serialization import converter
-from userimport.stores.memory import MemoryStore
+from userimport.schema import COLUMNS, EXAMPLE_ROWS, column_for_header
 from userimport.strategies import (
     SAMPLE_ADMIN,
     SAMPLE_MANAGER,

@@ -23,29 +23,35 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from userimport import reading
-from userimport._bulk import build, collector_paused
-from userimport.access import Actor
-from userimport.exceptions import StoreError
-from userimport.flow import (
+from userimport import (
+    Action,
+    Actor,
     ImportOptions,
+    Issue,
+    IssueCode,
+    MemoryStore,
+    OnExisting,
+    Organization,
+    OrgTree,
     Preview,
+    ReviewRow,
+    Role,
+    StoredUser,
+    StoreError,
     Summary,
-    _unprotected,
+    UserRow,
+    UserStore,
     commit,
     prepare,
+    reading,
 )
-from userimport.hierarchy import Organization, OrgTree
-from userimport.issues import Issue, IssueCode
+from userimport._bulk import build, collector_paused
+from userimport.flow import _unprotected
 from userimport.outputs import MARKER, unprotect_cell
-from userimport.persistence import StoredUser, UserStore
 from userimport.reading import Record, read_records, read_upload
 from userimport.review import (
-    Action,
     Check,
-    OnExisting,
     ReviewContext,
-    ReviewRow,
     _against_store,
     _created,
     _ordinary,
@@ -55,8 +61,7 @@ from userimport.review import (
     lookup,
     review_rows,
 )
-from userimport.schema import COLUMNS, EXAMPLE_ROWS, Role, UserRow, email_key
-from userimport.stores.memory import MemoryStore
+from userimport.schema import COLUMNS, EXAMPLE_ROWS, email_key
 from userimport.strategies import user_rows
 from userimport.validation import (
     ParsedUser,

@@ -9,8 +9,8 @@ from importlib.metadata import entry_points
 
 import pytest
 
+from userimport import Role
 from userimport._pytest_plugin import sample_admin, sample_manager, sample_orgs
-from userimport.schema import Role
 
 pytest_plugins = ["pytester"]
 
@@ -25,7 +25,7 @@ def plugin_args() -> list[str]:
 
 
 USERS_TEST = """
-from userimport.flow import prepare
+from userimport import prepare
 
 
 def test_import_with_the_fixtures(

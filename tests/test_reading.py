@@ -13,8 +13,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from userimport import Issue, IssueCode, Severity
 from userimport.decoding import DEFAULT_LEGACY_ENCODINGS
-from userimport.issues import Issue, IssueCode, Severity
 from userimport.reading import DELIMITERS, Record, Upload, read_upload
 from userimport.schema import COLUMNS, HEADER_ALIASES, ColumnMatch
 

@@ -6,12 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from userimport import Role, UserRow
 from userimport.schema import (
     COLUMNS,
     HEADER_ALIASES,
     REQUIRED_COLUMNS,
-    Role,
-    UserRow,
     column_for_header,
     email_key,
     header_key,

@@ -11,14 +11,9 @@ from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from userimport import Actor, IssueCode, MemoryStore, OrgTree, Role, UserRow, prepare
 from userimport._pytest_plugin import sample_admin, sample_manager, sample_orgs
-from userimport.access import Actor
-from userimport.flow import prepare
-from userimport.hierarchy import OrgTree
-from userimport.issues import IssueCode
 from userimport.reading import read_upload
-from userimport.schema import Role, UserRow
-from userimport.stores.memory import MemoryStore
 from userimport.strategies import (
     SAMPLE_ADMIN,
     SAMPLE_MANAGER,

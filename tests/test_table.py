@@ -7,6 +7,19 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from userimport import (
+    Actor,
+    ImportOptions,
+    MemoryStore,
+    OnExisting,
+    Organization,
+    OrgTree,
+    Role,
+    StoredUser,
+    UserRow,
+    UserWrite,
+    prepare,
+)
 from userimport._table import (
     Cell,
     display_width,
@@ -17,12 +30,6 @@ from userimport._table import (
     table,
     user_lines,
 )
-from userimport.access import Actor
-from userimport.flow import ImportOptions, OnExisting, prepare
-from userimport.hierarchy import Organization, OrgTree
-from userimport.persistence import StoredUser, UserWrite
-from userimport.schema import Role, UserRow
-from userimport.stores.memory import MemoryStore
 
 HEADER = "first_name,last_name,email,organization,role,groups,language"
 

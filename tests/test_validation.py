@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from userimport import validation
+from userimport import Issue, IssueCode, Role, Severity, validation
 from userimport._email import normalize_email
-from userimport.issues import Issue, IssueCode, Severity
-from userimport.schema import COLUMNS, Role
+from userimport.schema import COLUMNS
 from userimport.validation import (
     MAX_GROUP_LENGTH,
     MAX_NAME_LENGTH,

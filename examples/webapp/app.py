@@ -44,27 +44,32 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from userimport.access import Actor
-from userimport.exceptions import CommitBlocked, CommitConflict
-from userimport.flow import (
+from userimport import (
     Action,
+    Actor,
+    CommitBlocked,
+    CommitConflict,
     ImportOptions,
     ImportResult,
+    Issue,
     OnExisting,
+    OrgTree,
     Preview,
     ReviewRow,
+    Role,
     Summary,
     commit,
+    converter,
+    error_report,
     prepare,
+    template,
     validate_user,
     visible_users,
 )
-from userimport.hierarchy import OrgTree, organizations_from_csv
-from userimport.issues import Issue
-from userimport.outputs import TEMPLATE_LANGUAGES, error_report, template
+from userimport.hierarchy import organizations_from_csv
+from userimport.outputs import TEMPLATE_LANGUAGES
 from userimport.persistence import FieldValue
-from userimport.schema import COLUMNS, Role
-from userimport.serialization import converter
+from userimport.schema import COLUMNS
 from userimport.sql import SQLStore
 
 __all__ = ["DEMO_ADMINS", "DemoAdmin", "State", "create_app", "main", "state"]

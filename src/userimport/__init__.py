@@ -5,7 +5,7 @@ issues, apply the organization hierarchy's visibility rules, review, and commit 
 rows or none. The documentation is in docs/.
 """
 
-from userimport.access import Actor
+from userimport.access import Actor, visible_users
 from userimport.exceptions import (
     CommitBlocked,
     CommitConflict,
@@ -24,7 +24,6 @@ from userimport.flow import (
     commit,
     prepare,
     validate_user,
-    visible_users,
 )
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode, Severity
@@ -32,7 +31,7 @@ from userimport.outputs import error_report, template
 from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.schema import Role, UserRow
 from userimport.serialization import converter
-from userimport.stores import MemoryStore
+from userimport.stores.memory import MemoryStore
 
 __all__ = [
     "Action",

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from userimport.flow import Action, Preview, ReviewRow
+from userimport.flow import Preview
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, Severity
 from userimport.persistence import FieldValue, StoredUser
+from userimport.review import Action, ReviewRow
 
 __all__ = [
     "Cell",

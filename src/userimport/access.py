@@ -6,11 +6,17 @@ below it, and may assign roles up to its own rank, never above.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from userimport.schema import Role
 
-__all__ = ["Actor"]
+if TYPE_CHECKING:
+    from userimport.hierarchy import OrgTree
+    from userimport.persistence import StoredUser, UserStore
+
+__all__ = ["Actor", "visible_users"]
 
 
 @attrs.frozen
@@ -28,3 +34,8 @@ class Actor:
     def may_assign(self, role: Role) -> bool:
         """Whether this actor may give ``role`` to a user (ranks up to its own)."""
         return Role(role).rank <= self.role.rank
+
+
+def visible_users(actor: Actor, orgs: OrgTree, store: UserStore) -> list[StoredUser]:
+    """The users of the actor's organization and every organization under it."""
+    return list(store.list_users(orgs.subtree_ids(actor.org_id)))

@@ -28,7 +28,7 @@ from userimport._table import (
     review_lines,
     user_lines,
 )
-from userimport.access import Actor
+from userimport.access import Actor, visible_users
 from userimport.decoding import decode, sniff_binary
 from userimport.exceptions import (
     CommitBlocked,
@@ -37,17 +37,11 @@ from userimport.exceptions import (
     StoreError,
     UserImportError,
 )
-from userimport.flow import (
-    ImportOptions,
-    OnExisting,
-    Preview,
-    commit,
-    prepare,
-    visible_users,
-)
+from userimport.flow import ImportOptions, Preview, commit, prepare
 from userimport.hierarchy import Organization, OrgTree, organizations_from_csv
 from userimport.issues import Issue
 from userimport.outputs import TEMPLATE_LANGUAGES, template
+from userimport.review import OnExisting
 from userimport.schema import Role
 from userimport.stores.memory import MemoryStore
 

@@ -9,7 +9,6 @@ rights and the store as it is now, and writes all rows or none.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
 from typing import Any
 
 import attrs
@@ -23,11 +22,11 @@ from userimport.exceptions import (
     StoreError,
     UserImportError,
 )
+from userimport.formulas import unprotect_values
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
-from userimport.outputs import MARKER, unprotect_cell
 from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.reading import RawRecord, read_records
+from userimport.reading import read_records
 from userimport.review import (
     Action,
     Check,
@@ -51,7 +50,6 @@ __all__ = [
     "commit",
     "prepare",
     "validate_user",
-    "visible_users",
 ]
 
 #: Issue codes that come from the store's state: a row that gains one between review
@@ -245,9 +243,9 @@ def prepare(
             delimiter=options.delimiter,
         )
         # A re-uploaded error report: undo the formula guard the library itself added
-        # (outputs.protect_cell), so the values come back exactly as first uploaded.
-        records = _unprotected_records(records)
-        rows, _ = review_rows(records, ctx, store)
+        # (formulas.protect_cell), so the values come back exactly as first uploaded.
+        unprotected = [(r, unprotect_values(v), found) for r, v, found in records]
+        rows, _ = review_rows(unprotected, ctx, store)
         issues = [*upload.issues]
         for review_row in rows:
             issues.extend(review_row.issues)
@@ -261,25 +259,6 @@ def prepare(
             on_existing=options.on_existing,
             default_role=options.default_role,
         )
-
-
-def _unprotected_records(records: list[RawRecord]) -> list[RawRecord]:
-    # Most uploads hold no apostrophe at all: one search of all their cells at once
-    # skips them (issue 7; tests/test_performance_paths.py).
-    cells = chain.from_iterable(values.values() for _, values, _ in records)
-    if MARKER not in "".join(cells):
-        return records
-    return [(row, _unprotected(values), found) for row, values, found in records]
-
-
-def _unprotected(values: dict[str, str]) -> dict[str, str]:
-    # Most rows hold no apostrophe at all: one search of the joined cells skips them
-    # for a fraction of the per-cell test (issue 7; tests/test_performance_paths.py).
-    if MARKER not in "".join(values.values()) or not any(
-        value.startswith(MARKER) for value in values.values()
-    ):
-        return values
-    return {column: unprotect_cell(value) for column, value in values.items()}
 
 
 def validate_user(
@@ -308,11 +287,6 @@ def validate_user(
     )
     rows, _ = review_rows([(None, blank_values(values), ())], ctx, store)
     return rows[0]
-
-
-def visible_users(actor: Actor, orgs: OrgTree, store: UserStore) -> list[StoredUser]:
-    """The users of the actor's organization and every organization under it."""
-    return list(store.list_users(orgs.subtree_ids(actor.org_id)))
 
 
 def _row_label(rows: Iterable[int | None]) -> str:

@@ -2,50 +2,37 @@
 
 Both are UTF-8 with a byte-order mark, so that Excel opens accented names correctly,
 with CRLF line ends (RFC 4180 §2.1) and every cell in double quotes. Every cell the
-library writes, headers and messages included, goes through :func:`protect_cell`,
-the guard against formula injection (OWASP, "CSV Injection"): a spreadsheet runs a
-cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or line break, or the
-full-width ``＝＋－＠``, possibly after spaces) as a formula, and a formula can run
-programs (``=cmd|' /C calc'!A0``) or send data away.
-
-The guard prefixes such a cell with an apostrophe, as OWASP recommends. Reading an
-upload undoes exactly what the guard did with :func:`unprotect_cell`, so re-uploading
-an error report gives back the values first uploaded; a value that itself starts
-with apostrophes before a trigger gets one more apostrophe, which keeps the two
-functions exact inverses. See ``docs/outputs.md`` for the reasons.
+library writes, headers and messages included, goes through
+:func:`userimport.formulas.protect_cell`, the guard against formula injection; reading
+an upload undoes it, so a re-uploaded error report gives back the values first
+uploaded. See ``docs/outputs.md`` for the reasons.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
+from userimport.formulas import protect_cell
 from userimport.schema import COLUMNS, EXAMPLE_ROWS
 
 if TYPE_CHECKING:  # pragma: no cover - outputs must not import the flow at run time
-    from userimport.flow import Preview, ReviewRow
+    from userimport.flow import Preview
     from userimport.issues import Issue
+    from userimport.review import ReviewRow
 
 __all__ = [
     "ERRORS_COLUMN",
-    "MARKER",
     "TEMPLATE_HEADERS",
     "TEMPLATE_LANGUAGES",
     "error_report",
-    "protect_cell",
     "template",
-    "unprotect_cell",
 ]
 
 #: The error report's extra column (SPEC §10).
 ERRORS_COLUMN: Final = "errors"
-
-#: The character put before a cell that a spreadsheet would run as a formula (the
-#: OWASP "CSV Injection" recommendation): spreadsheets show it as text.
-MARKER: Final = "'"
 
 #: The template's header cell of each canonical column, by language. Every one of
 #: them names its column again when read (:func:`userimport.schema.column_for_header`).
@@ -73,52 +60,7 @@ TEMPLATE_HEADERS: Final[Mapping[str, Mapping[str, str]]] = {
 #: The languages :func:`template` can write headers in.
 TEMPLATE_LANGUAGES: Final[tuple[str, ...]] = tuple(TEMPLATE_HEADERS)
 
-# OWASP "CSV Injection" and SPEC §8: a cell is run as a formula when it starts, maybe
-# after whitespace, with one of these; tab, CR and LF count themselves, so the
-# whitespace skipped before the trigger is any other whitespace (spaces, no-break
-# spaces, ideographic spaces...). Leading apostrophes are skipped too: that is what
-# makes the marker reversible (see protect_cell).
-_TRIGGERED: Final = re.compile("'*[^\\S\t\r\n]*[=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20]")
-
 _SENTENCE_ENDS: Final = (".", "!", "?", "\u2026")
-
-
-def protect_cell(text: str) -> str:
-    """The cell to write for ``text`` so that no spreadsheet runs it as a formula.
-
-    A text that starts, maybe after whitespace, with a formula trigger (``=``,
-    ``+``, ``-``, ``@``, a tab, a carriage return, a line feed, or the full-width
-    ``＝＋－＠``) gets an apostrophe in front, and so does a text whose
-    leading apostrophes are followed by one, so that :func:`unprotect_cell` can
-    always tell the added apostrophe from the text's own. Every other text is
-    returned unchanged. ``unprotect_cell(protect_cell(t)) == t`` for every ``t``.
-
-    >>> protect_cell("=cmd|' /C calc'!A0")
-    "'=cmd|' /C calc'!A0"
-    >>> protect_cell("'=1+1")
-    "''=1+1"
-    >>> protect_cell("O'Brien"), protect_cell("'quoted'")
-    ("O'Brien", "'quoted'")
-    """
-    return MARKER + text if _TRIGGERED.match(text) else text
-
-
-def unprotect_cell(text: str) -> str:
-    """Undo :func:`protect_cell`: the value a cell written by the library stands for.
-
-    The first apostrophe is removed only when what follows it would need
-    protection (apostrophes, maybe whitespace, then a formula trigger); any other
-    cell, such as ``'quoted'`` or ``O'Brien``, is returned unchanged. Reading an
-    upload calls this once on every value cell.
-
-    >>> unprotect_cell("'=cmd|' /C calc'!A0")
-    "=cmd|' /C calc'!A0"
-    >>> unprotect_cell("''=1+1"), unprotect_cell("'quoted'")
-    ("'=1+1", "'quoted'")
-    """
-    if text.startswith(MARKER) and _TRIGGERED.match(text, 1):
-        return text[1:]
-    return text
 
 
 def _csv_bytes(records: Iterable[Sequence[str]]) -> bytes:
@@ -223,8 +165,8 @@ def error_report(preview: Preview) -> bytes:
     warnings of a readable file are not repeated: the report is UTF-8 and has only
     known columns, so uploading it cannot raise them again.
 
-    Every cell is protected against formula injection (:func:`protect_cell`);
-    reading the report back with :func:`unprotect_cell` gives the values uploaded.
+    Every cell is protected against formula injection (:func:`userimport.formulas.protect_cell`);
+    reading the report back with :func:`userimport.formulas.unprotect_cell` gives the values uploaded.
 
     Args:
         preview: What ``prepare`` returned (maybe through JSON).

@@ -7,7 +7,8 @@ behaves like the reference :class:`~userimport.MemoryStore`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -20,6 +21,7 @@ __all__ = [
     "StoredUser",
     "UserStore",
     "UserWrite",
+    "conflicting_keys",
     "diff_fields",
 ]
 
@@ -146,3 +148,52 @@ class UserStore(Protocol):
             The stored users, in the order of ``writes``.
         """
         ...
+
+
+def conflicting_keys(
+    writes: Sequence[UserWrite], current: Iterable[StoredUser]
+) -> tuple[str, ...]:
+    """The sorted keys of the writes of a batch that conflict: the rules of ``apply``.
+
+    Every adapter must raise :class:`~userimport.CommitConflict` with exactly these
+    keys, so an adapter reads the users concerned inside its transaction and asks
+    this function instead of re-deriving the rules. A write conflicts when
+
+    - its key occurs in more than one write of the batch;
+    - it creates a key that a stored user holds;
+    - it updates a user that is missing, differs from ``expected``, or is updated
+      by another write of the batch too;
+    - it moves a user onto a key another user holds.
+
+    Keys are judged against the state before the batch, as a unique index checked
+    per statement would: a key given up by one write cannot be taken by another.
+
+    Args:
+        writes: The batch.
+        current: The stored users that hold a key of the batch or have an id the
+            batch updates (``expected.id``); other users are ignored, and an
+            updated id missing here counts as a missing user.
+
+    Returns:
+        The keys (:attr:`UserWrite.key`) of the conflicting writes, sorted; empty
+        when the batch may be applied.
+    """
+    by_id = {user.id: user for user in current}
+    holders = {user.key: user.id for user in by_id.values()}
+    key_counts = Counter(w.key for w in writes)
+    id_counts = Counter(w.expected.id for w in writes if w.expected is not None)
+    keys: set[str] = set()
+    for write in writes:
+        holder = holders.get(write.key)
+        if key_counts[write.key] > 1:
+            keys.add(write.key)
+        elif write.expected is None:
+            if holder is not None:
+                keys.add(write.key)
+        elif (
+            id_counts[write.expected.id] > 1
+            or by_id.get(write.expected.id) != write.expected
+            or holder not in (None, write.expected.id)
+        ):
+            keys.add(write.key)
+    return tuple(sorted(keys))

@@ -10,7 +10,7 @@ How a commit stays atomic and race-free:
 
 * One transaction per :meth:`SQLStore.apply`. Inside it the store re-reads the
   holders of every email key of the batch and the users the batch updates, and
-  judges conflicts with :func:`~userimport.stores.conflicting_keys`, as every
+  judges conflicts with :func:`~userimport.persistence.conflicting_keys`, as every
   adapter does; on PostgreSQL the updated rows are read ``FOR UPDATE`` (in id
   order), so they cannot change before the transaction ends.
 * The writes then run sorted by email key, so two transactions that touch the same
@@ -57,9 +57,8 @@ from sqlalchemy.pool import StaticPool
 
 from userimport.exceptions import CommitConflict, StoreError
 from userimport.hierarchy import Organization, OrgTree
-from userimport.persistence import StoredUser, UserWrite
+from userimport.persistence import StoredUser, UserWrite, conflicting_keys
 from userimport.schema import Role, UserRow
-from userimport.stores.memory import conflicting_keys
 
 __all__ = ["SQLStore", "metadata", "organizations", "users"]
 
@@ -616,7 +615,7 @@ class SQLStore:
     def apply(self, writes: Sequence[UserWrite]) -> Sequence[StoredUser]:
         """Apply every write atomically, in one transaction: all of them or none.
 
-        Conflicts are judged by :func:`~userimport.stores.conflicting_keys`, as in
+        Conflicts are judged by :func:`~userimport.persistence.conflicting_keys`, as in
         every adapter, against the state inside the transaction; the unique index
         on the email key catches a concurrent create of the same key.
 
@@ -737,7 +736,7 @@ class SQLStore:
     ) -> list[StoredUser]:
         """The stored users the batch updates (locked on PostgreSQL, in id order, so
         racing commits lock shared rows in the same order) and those holding its
-        ``keys``: what :func:`~userimport.stores.conflicting_keys` judges."""
+        ``keys``: what :func:`~userimport.persistence.conflicting_keys` judges."""
         ids = sorted(
             {
                 number

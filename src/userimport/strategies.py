@@ -23,7 +23,7 @@ With the package installed, hypothesis registers :func:`user_rows` and
 Example::
 
     from hypothesis import given
-    from userimport import prepare
+    from userimport.flow import prepare
     from userimport.stores.memory import MemoryStore
     from userimport.strategies import csv_files
 
@@ -51,7 +51,7 @@ from userimport._pytest_plugin import sample_admin, sample_manager, sample_orgs
 from userimport.access import Actor
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import IssueCode
-from userimport.outputs import unprotect_cell
+from userimport.formulas import unprotect_cell
 from userimport.schema import (
     COLUMNS,
     EXAMPLE_ROWS,

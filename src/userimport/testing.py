@@ -58,9 +58,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from userimport.exceptions import CommitConflict
-from userimport.persistence import StoredUser, UserStore, UserWrite
+from userimport.persistence import StoredUser, UserStore, UserWrite, conflicting_keys
 from userimport.schema import Role, UserRow, email_key
-from userimport.stores import conflicting_keys
 
 __all__ = ["ORGANIZATIONS", "UserStoreContract"]
 
@@ -612,7 +611,7 @@ class UserStoreContract:
     def test_behaves_like_a_dictionary_model(self, data: st.DataObject) -> None:
         """Random batches of creates and (stale, missing, conflicting) updates give
         the same results and state as a plain dictionary model, and the conflicts
-        :func:`~userimport.stores.conflicting_keys` predicts for it."""
+        :func:`~userimport.persistence.conflicting_keys` predicts for it."""
         store = self.make_store()
         model: dict[str, StoredUser] = {}
         for _ in range(data.draw(st.integers(1, 6), label="batches")):

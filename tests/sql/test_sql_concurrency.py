@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from sql.workers import ROOT, Outcome, Round, run_round, start_worker
-from userimport.hierarchy import Organization
+from userimport import Organization
 from userimport.schema import email_key
 from userimport.sql import SQLStore, users
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from sql.conftest import PostgresCluster
-from userimport.persistence import UserStore
+from userimport import UserStore
 from userimport.sql import SQLStore
 from userimport.testing import UserStoreContract
 

@@ -20,9 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from sql.conftest import PostgresCluster
-from userimport.exceptions import CommitConflict, StoreError
-from userimport.persistence import StoredUser, UserWrite
-from userimport.schema import UserRow
+from userimport import CommitConflict, StoredUser, StoreError, UserRow, UserWrite
 from userimport.sql import SQLStore
 
 

@@ -20,12 +20,19 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
-from userimport.access import Actor
-from userimport.exceptions import CommitConflict, HierarchyError, StoreError
-from userimport.flow import visible_users
-from userimport.hierarchy import Organization
-from userimport.persistence import StoredUser, UserWrite
-from userimport.schema import Role, UserRow, email_key
+from userimport import (
+    Actor,
+    CommitConflict,
+    HierarchyError,
+    Organization,
+    Role,
+    StoredUser,
+    StoreError,
+    UserRow,
+    UserWrite,
+    visible_users,
+)
+from userimport.schema import email_key
 from userimport.sql import SQLStore, users
 
 ORGS = [

@@ -11,11 +11,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from userimport.access import Actor
-from userimport.exceptions import CommitConflict
-from userimport.flow import commit, prepare
-from userimport.persistence import UserWrite
-from userimport.schema import UserRow
+from userimport import Actor, CommitConflict, UserRow, UserWrite, commit, prepare
 from userimport.sql import SQLStore
 
 #: The organization every worker imports into, as its admin.

@@ -22,14 +22,20 @@ from flask.testing import FlaskClient  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from userimport.access import Actor  # noqa: E402
-from userimport.exceptions import CommitConflict  # noqa: E402
-from userimport.flow import Action, Preview, commit, prepare  # noqa: E402
-from userimport.hierarchy import Organization  # noqa: E402
-from userimport.outputs import template  # noqa: E402
-from userimport.persistence import UserWrite  # noqa: E402
-from userimport.schema import Role, UserRow  # noqa: E402
-from userimport.serialization import converter  # noqa: E402
+from userimport import (  # noqa: E402
+    Action,
+    Actor,
+    CommitConflict,
+    Organization,
+    Preview,
+    Role,
+    UserRow,
+    UserWrite,
+    commit,
+    converter,
+    prepare,
+    template,
+)
 from userimport.sql import SQLStore  # noqa: E402
 
 HEADER = "first_name,last_name,email,organization,role,groups,language"

@@ -17,10 +17,14 @@ import app as webapp  # noqa: E402
 from flask import Flask  # noqa: E402
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-from userimport.access import Actor  # noqa: E402
-from userimport.flow import commit, prepare  # noqa: E402
-from userimport.outputs import error_report, template  # noqa: E402
-from userimport.schema import Role  # noqa: E402
+from userimport import (  # noqa: E402
+    Actor,
+    Role,
+    commit,
+    error_report,
+    prepare,
+    template,
+)
 
 #: Where the screenshot of the review step is copied for people to look at
 #: (git-ignored); the test's own tmp_path keeps one too.
