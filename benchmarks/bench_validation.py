@@ -1,4 +1,4 @@
-"""Benchmark row validation against issue 2's target: at most 4x the floor.
+"""Benchmark row validation against its target: at most 4x the floor.
 
 All pipelines run in one process on the same generated 200-row upload of a realistic
 company (UTF-8 with BOM, as Excel's "CSV UTF-8" writes it; most users share two
@@ -11,10 +11,10 @@ domains, a third of the names are accented, a few local parts are not ASCII):
 4. :func:`userimport.reading.read_upload` + the same validation (the whole of
    reading and validating).
 
-"Cold" runs clear userimport's caches first, so each pays for validating the file's
-domains as a fresh process would; "warm" runs keep them, as a long-running server
-does after its first import. One more line shows the cost of addresses whose local
-part is not ASCII, which email-validator checks in full. Run
+"Cold" runs clear the cache of validated email domains first, so each pays for
+validating the file's domains as a fresh process would; "warm" runs keep it, as a
+long-running server does after its first import. One more line shows the cost of
+addresses whose local part is not ASCII, which email-validator checks in full. Run
 ``python benchmarks/bench_validation.py``; it exits 1 if 3 (cold) takes more than 4x
 the floor. ``benchmarks/run.py`` uses its upload and pipelines.
 """
@@ -33,13 +33,10 @@ from collections.abc import Callable, Iterable, Mapping
 from common import Figure, print_figures, side_by_side
 from email_validator import EmailNotValidError, validate_email
 
-from userimport import validation
+from userimport import _email
 from userimport.reading import read_records, read_upload
 from userimport.schema import column_for_header
-from userimport.validation import (
-    duplicate_email_issues,
-    validate_values,
-)
+from userimport.validation import RowValidator, duplicate_email_issues, validate_values
 
 ROWS = 200
 ROUNDS = 25
@@ -150,16 +147,14 @@ def userimport_read(data: bytes) -> int:
 
 
 def userimport_fields(data: bytes) -> int:
-    """read_records + validate_rows: reading and validation as prepare runs them
-    (all rows column by column, without a Record and a ParsedUser per row)."""
-    records = read_records(data)[1]
-    numbers = [number for number, _, _ in records]
-    validated = validation.validate_rows([values for _, values, _ in records], numbers)
-    keys = [
-        (number, fields[3], fields[2])
-        for number, (fields, _) in zip(numbers, validated, strict=True)
-        if fields is not None
-    ]
+    """read_records + one RowValidator for the upload: reading and validation as
+    prepare runs them (no Record per row; each distinct optional cell parsed once)."""
+    validator = RowValidator()
+    keys: list[tuple[int, str, str]] = []
+    for number, values, _ in read_records(data)[1]:
+        user, _ = validator.validate(values, row=number)
+        if user is not None:
+            keys.append((number, user.key, user.email))
     return len(keys) - len(duplicate_email_issues(keys))
 
 
@@ -167,7 +162,7 @@ def cold(pipeline: Callable[[bytes], int]) -> Callable[[bytes], int]:
     """*pipeline* run from empty caches."""
 
     def run(data: bytes) -> int:
-        validation.clear_caches()
+        _email.clear_cache()
         return pipeline(data)
 
     return run

@@ -8,14 +8,16 @@ import io
 import unicodedata
 import zipfile
 from collections.abc import Sequence
+from itertools import starmap
 
+import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from userimport import Issue, IssueCode, Severity
+from userimport import Issue, IssueCode, Severity, reading
 from userimport.decoding import DEFAULT_LEGACY_ENCODINGS
-from userimport.reading import DELIMITERS, Record, Upload, read_upload
+from userimport.reading import DELIMITERS, Record, Upload, read_records, read_upload
 from userimport.schema import COLUMNS, HEADER_ALIASES, ColumnMatch
 
 MiB = 1024 * 1024
@@ -907,3 +909,55 @@ def test_records_are_frozen_values() -> None:
 
     assert first == second
     assert Record(2, first.records[0].values) == first.records[0]
+
+
+# --- read_records, and header matching across uploads ------------------------------
+
+
+#: Header lines, valid or not, that uploads share.
+HEADERS = [
+    "first_name,last_name,email\r\n",
+    "Nombre;Apellidos;Correo\n",
+    "email\n",
+    "first_name,email,email\n",
+    '"a",b\n',
+    "",
+]
+#: Short texts of CSV-ish pieces: delimiters, quotes, line breaks, header names.
+texts = st.lists(
+    st.sampled_from([*'ab,;\t|"\r\n é', "email", "Nombre", "Rol", "first_name"]),
+    max_size=30,
+).map("".join)
+
+
+@given(texts.map(str.encode))
+def test_read_records_are_read_upload_records(data: bytes) -> None:
+    """read_records gives exactly read_upload's records, as tuples, and the same
+    upload otherwise."""
+    upload = read_upload(data)
+    bare, records = read_records(data)
+    assert upload.records == tuple(starmap(Record, records))
+    assert attrs.evolve(upload, records=()) == bare
+
+
+@given(st.lists(st.sampled_from(HEADERS).flatmap(lambda h: texts.map(h.__add__))))
+def test_cached_header_reading_equals_uncached(contents: list[str]) -> None:
+    """Reading uploads one after another, with the header caches warm, gives what
+    reading each with the caches cleared gives."""
+    uploads = [text.encode() for text in contents]
+    cold = []
+    for data in uploads:
+        reading._cached_split_scores.cache_clear()
+        reading._cached_header_match.cache_clear()
+        cold.append(read_upload(data))
+    assert cold == [read_upload(data) for data in uploads]
+
+
+def test_long_headers_are_matched_without_the_cache() -> None:
+    """A header longer than the cached length is matched all the same."""
+    header = ["first_name", "last_name", "email", *(f"note {i:04}" for i in range(200))]
+    data = (",".join(header) + "\r\nAna,Ruiz,a@x.example\r\n").encode()
+    upload = read_upload(data)
+    assert "," == upload.delimiter
+    assert [2] == [record.row for record in upload.records]
+    assert 203 == len(upload.columns)

@@ -102,3 +102,27 @@ def test_user_row_normalises_groups_and_role() -> None:
     assert ("x", "y") == user.groups
     assert Role.MANAGER is user.role
     assert "a@x.example" == user.key
+
+
+group_names = st.lists(st.sampled_from(["", "A", "B", "Sales"]), max_size=5)
+
+
+@given(group_names)
+def test_groups_are_distinct_non_empty_names_in_order(names: list[str]) -> None:
+    """UserRow's groups drop empty names and repeats, keeping the first, for tuples,
+    lists and one-pass iterables alike."""
+    expected = tuple(dict.fromkeys(name for name in names if name))
+    for value in (tuple(names), names, iter(names)):
+        assert expected == UserRow("A", "B", "a@x.example", "o", groups=value).groups
+
+
+@pytest.mark.parametrize("value", [*Role, *(role.value for role in Role)])
+def test_role_converter_gives_the_member(value: Role | str) -> None:
+    """UserRow's role converter gives the very member ``Role(value)``."""
+    assert Role(value) is UserRow("A", "B", "a@x.example", "o", role=value).role
+
+
+def test_role_converter_refuses_unknown_roles() -> None:
+    """An unknown role is refused as Role refuses it."""
+    with pytest.raises(ValueError, match="boss"):
+        UserRow("A", "B", "a@x.example", "o", role="boss")

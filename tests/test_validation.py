@@ -10,13 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from userimport import Issue, IssueCode, Role, Severity, validation
-from userimport._email import normalize_email
 from userimport.schema import COLUMNS
 from userimport.validation import (
     MAX_GROUP_LENGTH,
     MAX_NAME_LENGTH,
     ParsedUser,
-    clear_caches,
+    RowValidator,
     duplicate_email_issues,
     validate_values,
 )
@@ -427,12 +426,19 @@ def test_long_role_and_language_cells_are_parsed_too() -> None:
     ] == codes(row_with(role="x" * 300, language="y" * 300))
 
 
-def test_clear_caches_keeps_verdicts() -> None:
-    """Clearing the caches changes no result, only the time the next one takes."""
-    values = row_with(email="Ana@Example.com", role="Profesora", groups="A;B")
-    before = validate_values(values)
-    clear_caches()
-    assert before == validate_values(values)
+def test_a_validator_gives_each_row_what_a_new_one_gives() -> None:
+    """A validator that has seen other rows (its parsed cells kept) validates a row
+    exactly as a new validator does."""
+    validator = RowValidator()
+    rows = [
+        row_with(role="Profesora", groups="A;B", organization="Acme"),
+        row_with(role="x", groups="=A", language="zz"),
+        row_with(role="Profesora", groups="A;B", organization="Acme", email="b@x.io"),
+    ]
+    for number, values in enumerate(rows * 2, start=2):
+        assert validate_values(values, row=number) == validator.validate(
+            values, row=number
+        )
 
 
 def test_long_groups_cell_is_parsed_too() -> None:
@@ -590,20 +596,14 @@ cells = st.one_of(
 )
 
 
-@given(st.fixed_dictionaries({}, optional=dict.fromkeys(COLUMNS, cells)))
-def test_fast_path_equals_full_parse(values: dict[str, str]) -> None:
-    """The fast path gives exactly what parsing every cell fully gives."""
-    raw = tuple(values.get(column, "") for column in validation._CELL_COLUMNS)
-    expected = validation._validate_fully(raw, normalize_email(raw[2]), 5)
-    assert expected == validate_values(values, row=5)
-
-
-@given(st.text(max_size=30))
-def test_quick_name_agrees_with_full_parse(raw: str) -> None:
-    """A name the fast check accepts is exactly the fully parsed, valid name."""
-    quick = validation._quick_name(raw)
-    if quick is not None:
-        assert (quick, ()) == validation._parse_name("The first name", raw)
+@given(st.one_of(cells, st.text(max_size=30)))
+def test_a_names_shortcut_gives_the_full_rules_verdict(raw: str) -> None:
+    """An ordinary name takes a shortcut; every name, ordinary or not, gets exactly
+    the verdict of the full rule (hidden characters, whitespace, NFC, formula
+    starts, length)."""
+    assert validation._parse_name_fully(
+        "The first name", raw
+    ) == validation._parse_name("The first name", raw)
 
 
 @given(

@@ -252,15 +252,21 @@ def read_limited(
         The bytes, or a ``file_too_large`` issue.
 
     Raises:
-        TypeError: ``data`` is a text stream (misuse: open the file in binary mode).
+        TypeError: ``data`` is text, a text stream or no file at all (misuse: pass
+            bytes, or open the file in binary mode).
         ValueError: ``max_bytes`` is negative.
     """
     if max_bytes < 0:
         raise ValueError(f"max_bytes must be zero or more, not {max_bytes}")
     if isinstance(data, (bytes, bytearray, memoryview)):
         content = bytes(data)
-    else:
+    elif callable(getattr(data, "read", None)):
         content = _read_stream(data, max_bytes + 1)
+    else:
+        raise TypeError(
+            "the upload must be bytes or a binary file object (open it with 'rb'),"
+            f" not {type(data).__name__}"
+        )
     if len(content) > max_bytes:
         return Issue.error(
             IssueCode.FILE_TOO_LARGE,

@@ -13,7 +13,6 @@ from typing import Any
 
 import attrs
 
-from userimport._bulk import collector_paused
 from userimport.access import Actor
 from userimport.decoding import Readable
 from userimport.exceptions import (
@@ -211,9 +210,7 @@ def prepare(
 ) -> Preview:
     """Read and validate an upload and say what would happen to every row.
 
-    Problems in the data are returned in the preview, never raised. Python's cyclic
-    garbage collector is paused while the rows are reviewed (the objects built hold
-    no cycle; see ``docs/benchmarks.md``) and restored as it was.
+    Problems in the data are returned in the preview, never raised.
 
     Args:
         data: The uploaded file, as bytes or a binary file object (read at most
@@ -231,34 +228,32 @@ def prepare(
     ctx = _context(
         actor, orgs, options.on_existing, options.default_role, options.checks
     )
-    # The collector has nothing to collect among the objects built (issue 7).
-    with collector_paused():
-        # The records' values hold every canonical column: they are reviewed as they
-        # are, without blank_values' copy.
-        upload, records = read_records(
-            data,
-            max_bytes=options.max_bytes,
-            max_rows=options.max_rows,
-            encoding=options.encoding,
-            delimiter=options.delimiter,
-        )
-        # A re-uploaded error report: undo the formula guard the library itself added
-        # (formulas.protect_cell), so the values come back exactly as first uploaded.
-        unprotected = [(r, unprotect_values(v), found) for r, v, found in records]
-        rows, _ = review_rows(unprotected, ctx, store)
-        issues = [*upload.issues]
-        for review_row in rows:
-            issues.extend(review_row.issues)
-        return Preview(
-            rows=tuple(rows),
-            issues=tuple(issues),
-            summary=Summary.of(rows),
-            encoding=upload.encoding,
-            delimiter=upload.delimiter,
-            columns=upload.columns,
-            on_existing=options.on_existing,
-            default_role=options.default_role,
-        )
+    # The records' values hold every canonical column: they are reviewed as they
+    # are, without blank_values' copy.
+    upload, records = read_records(
+        data,
+        max_bytes=options.max_bytes,
+        max_rows=options.max_rows,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+    )
+    # A re-uploaded error report: undo the formula guard the library itself added
+    # (formulas.protect_cell), so the values come back exactly as first uploaded.
+    unprotected = [(r, unprotect_values(v), found) for r, v, found in records]
+    rows, _ = review_rows(unprotected, ctx, store)
+    issues = [*upload.issues]
+    for review_row in rows:
+        issues.extend(review_row.issues)
+    return Preview(
+        rows=tuple(rows),
+        issues=tuple(issues),
+        summary=Summary.of(rows),
+        encoding=upload.encoding,
+        delimiter=upload.delimiter,
+        columns=upload.columns,
+        on_existing=options.on_existing,
+        default_role=options.default_role,
+    )
 
 
 def validate_user(
@@ -307,8 +302,7 @@ def commit(
     """Write the reviewed rows: all of them or none, in one atomic store call.
 
     Nothing in the preview is trusted: every row is recomputed from its raw values
-    with the committing actor's rights and the store as it is now (with the cyclic
-    garbage collector paused, as in :func:`prepare`).
+    with the committing actor's rights and the store as it is now.
 
     Args:
         preview: The reviewed upload (from :func:`prepare`, maybe through JSON).
@@ -347,8 +341,7 @@ def commit(
         )
         for r in preview.rows
     ]
-    with collector_paused():
-        rows, existing = review_rows(records, ctx, store)
+    rows, existing = review_rows(records, ctx, store)
 
     conflicts: list[int | None] = []
     invalid: list[ReviewRow] = []
@@ -384,14 +377,21 @@ def commit(
         for row in rows
         if row.user is not None and row.action in (Action.CREATE, Action.UPDATE)
     ]
-    stored = _apply(store, writes, rows)
+    # The store gets the batch in key order, so that concurrent imports touching the
+    # same users lock them in the same order and never deadlock; the result lists
+    # the users in row order.
+    order = sorted(range(len(writes)), key=lambda index: writes[index].key)
+    stored = _apply(store, [writes[index] for index in order], rows)
+    in_rows: list[StoredUser | None] = [None] * len(writes)
+    for index, user in zip(order, stored, strict=True):
+        in_rows[index] = user
     summary = Summary.of(rows)
     return ImportResult(
         created=summary.create,
         updated=summary.update,
         skipped=summary.skip,
         invalid=summary.invalid,
-        users=tuple(stored),
+        users=tuple(user for user in in_rows if user is not None),
     )
 
 

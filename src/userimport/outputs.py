@@ -165,8 +165,9 @@ def error_report(preview: Preview) -> bytes:
     warnings of a readable file are not repeated: the report is UTF-8 and has only
     known columns, so uploading it cannot raise them again.
 
-    Every cell is protected against formula injection (:func:`userimport.formulas.protect_cell`);
-    reading the report back with :func:`userimport.formulas.unprotect_cell` gives the values uploaded.
+    Every cell is protected against formula injection
+    (:func:`userimport.formulas.protect_cell`); reading the report back with
+    :func:`userimport.formulas.unprotect_cell` gives the values uploaded.
 
     Args:
         preview: What ``prepare`` returned (maybe through JSON).

@@ -1,4 +1,4 @@
-"""The user row: canonical columns, header aliases, roles and ``UserRow`` (SPEC §2).
+"""The user row: canonical columns, header aliases, roles and ``UserRow``.
 
 Header matching is forgiving: case, accents, spaces, ``_``, ``-`` and ``.`` are
 ignored, and common English and Spanish aliases are accepted.
@@ -156,14 +156,8 @@ def email_key(email: str) -> str:
     return unicodedata.normalize("NFKC", email).casefold()
 
 
-# The converters run for every row of every import, so they take the cheapest route
-# to the same value: a tuple of distinct non-empty names (what validation gives) is
-# kept as it is, filter(None, ...) drops exactly what ``if g`` drops, and a Role
-# member converts to itself (tests/test_performance_paths.py checks both converters
-# against their plain forms).
 def _groups(value: Iterable[str]) -> tuple[str, ...]:
-    if type(value) is tuple and all(value) and len(set(value)) == len(value):
-        return value
+    """Group names in order, without empty names or duplicates."""
     return tuple(dict.fromkeys(filter(None, value)))
 
 
@@ -200,7 +194,7 @@ class UserRow:
 
 
 #: The template's example rows, by canonical column. Left unchanged in an upload they
-#: are skipped with the warning ``example_row`` (SPEC §6) instead of creating fake
+#: are skipped with the warning ``example_row`` instead of creating fake
 #: users; ``example.com`` is reserved for documentation (RFC 2606).
 EXAMPLE_ROWS: tuple[Mapping[str, str], ...] = (
     {
