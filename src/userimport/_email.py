@@ -30,11 +30,8 @@ instead of silently diverging.
 from __future__ import annotations
 
 import functools
-import operator
 import re
-from collections.abc import Sequence
-from itertools import repeat
-from typing import Final, cast
+from typing import Final
 
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
@@ -46,7 +43,6 @@ __all__ = [
     "explain_email_error",
     "explain_key_error",
     "normalize_email",
-    "normalize_emails",
 ]
 
 
@@ -74,8 +70,6 @@ def _validate_email(address: str) -> ValidatedEmail:
 # part is one or more runs of these separated by single dots (its DOT_ATOM_TEXT).
 _ATEXT: Final = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
 _DOT_ATOM: Final = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*")
-#: Lines of atext and dots: the local parts of a column of addresses, joined.
-_ATEXT_AND_DOTS: Final = re.compile(f"[{_ATEXT}.\\n]+")
 
 #: RFC 2142 mailbox names, which email-validator lower-cases in the local part
 #: (its ``rfc_constants.CASE_INSENSITIVE_MAILBOX_NAMES``; a test keeps them equal).
@@ -262,61 +256,3 @@ def normalize_email(text: str) -> tuple[str, str] | str:
         except EmailNotValidError as error:
             return explain_key_error(str(error))
     return normalized, key
-
-
-def normalize_emails(texts: Sequence[str]) -> list[tuple[str, str] | str]:
-    """:func:`normalize_email` of every address of a column: ``list(map(...))``.
-
-    A column whose every address takes :func:`_fast`'s shortcut is decided in a few
-    passes over the whole column, each one call into C: the same tests as
-    :func:`_fast`'s, on all the addresses at once. Any other column is normalised
-    address by address.
-    """
-    addresses = list(map(str.strip, texts))
-    parts = list(map(str.partition, addresses, repeat("@")))
-    if not parts or not all(map(operator.itemgetter(1), parts)):
-        return list(map(normalize_email, texts))
-    locals_, _, domains = zip(*parts, strict=True)
-    # The local parts one per line: each is a dot-atom (runs of atext joined by
-    # single dots) when the lines are non-empty, made of atext and dots, and none
-    # starts or ends with a dot or holds two in a row. The count of lines proves that
-    # no local part held a line break of its own.
-    joined = "\n".join(locals_)
-    lowers = joined.lower().split("\n")
-    if not (
-        len(lowers) == len(locals_)
-        and all(locals_)
-        and _ATEXT_AND_DOTS.fullmatch(joined)
-        and not joined.startswith(".")
-        and not joined.endswith(".")
-        and ".." not in joined
-        and "\n." not in joined
-        and ".\n" not in joined
-        and RFC2142_MAILBOX_NAMES.isdisjoint(lowers)
-    ):
-        return list(map(normalize_email, texts))
-    info = {domain: _domain_info(domain) for domain in set(domains)}
-    if None in info.values():
-        return list(map(normalize_email, texts))
-    forms = cast("dict[str, tuple[str, str, int]]", info)
-    if (
-        max(map(len, locals_)) + 1 + max(f[2] for f in forms.values())
-        > _EMAIL_MAX_OCTETS
-    ):
-        return list(map(normalize_email, texts))
-    if all(
-        domain.isascii() and at_domain == at_key == "@" + domain
-        for domain, (at_domain, at_key, _) in forms.items()
-    ):
-        # Every domain is written in its normal form, which is its key's: each
-        # address is its own normal form and its key is the address in lower case.
-        keys = "\n".join(addresses).lower().split("\n")
-        return list(zip(addresses, keys, strict=True))
-    at_domains, at_keys, _ = zip(*map(forms.__getitem__, domains), strict=True)
-    return list(
-        zip(
-            map(operator.add, locals_, at_domains),
-            map(operator.add, lowers, at_keys),
-            strict=True,
-        )
-    )
