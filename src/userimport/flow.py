@@ -25,7 +25,7 @@ from userimport.formulas import unprotect_values
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.reading import read_records
+from userimport.reading import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, read_records
 from userimport.review import (
     Action,
     Check,
@@ -82,8 +82,10 @@ class ImportOptions:
         checks: Host rules run on every otherwise valid row (SPEC §10).
     """
 
-    max_rows: int | None = attrs.field(default=200, validator=_at_least_one)
-    max_bytes: int = attrs.field(default=2 * 1024 * 1024, validator=_at_least_one)
+    max_rows: int | None = attrs.field(
+        default=DEFAULT_MAX_ROWS, validator=_at_least_one
+    )
+    max_bytes: int = attrs.field(default=DEFAULT_MAX_BYTES, validator=_at_least_one)
     encoding: str | None = None
     delimiter: str | None = None
     default_role: Role = attrs.field(default=Role.LEARNER, converter=Role)
