@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from userimport.access import Actor
-from userimport.decoding import Readable
+from userimport.decoding import DEFAULT_MAX_BYTES, Readable
 from userimport.exceptions import (
     CommitBlocked,
     CommitConflict,
@@ -25,7 +25,7 @@ from userimport.formulas import unprotect_values
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.reading import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, read_records
+from userimport.reading import DEFAULT_MAX_ROWS, read_records
 from userimport.review import (
     Action,
     Check,
