@@ -25,17 +25,22 @@ Why the shortcut is exact, reading email-validator 2.4's ``validate_email``:
 ``tests/test_email.py`` checks all of this differentially against ``validate_email``
 with hypothesis, so an email-validator release that changes a rule fails the tests
 instead of silently diverging.
+
+email-validator (and idna, which it loads) is imported by the functions that call
+it, on first use, not with this module: importing it takes longer than importing
+the rest of the package, and a host that never validates an address never pays.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Final
-
-from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+from typing import TYPE_CHECKING, Final
 
 from userimport.schema import email_key
+
+if TYPE_CHECKING:
+    from email_validator import ValidatedEmail
 
 __all__ = [
     "RFC2142_MAILBOX_NAMES",
@@ -52,6 +57,8 @@ def _validate_email(address: str) -> ValidatedEmail:
     No module-level default of email-validator (process-wide, changeable by anyone)
     can change our verdict; in particular there is no DNS look-up (SPEC §1).
     """
+    from email_validator import validate_email
+
     return validate_email(
         address,
         allow_smtputf8=True,
@@ -116,6 +123,8 @@ def _domain_forms(domain: str) -> tuple[str, str] | None:
     Cached because the domain of the key is usually the normalised domain, and that
     is usually the domain as typed.
     """
+    from email_validator import EmailNotValidError
+
     try:
         probe = _validate_email("a@" + domain)
     except EmailNotValidError:
@@ -245,6 +254,8 @@ def normalize_email(text: str) -> tuple[str, str] | str:
     fast = _fast(address)
     if fast is not None:
         return fast
+    from email_validator import EmailNotValidError
+
     try:
         normalized = _validate_email(address).normalized
     except EmailNotValidError as error:

@@ -25,7 +25,6 @@ import typing
 from collections.abc import Collection
 
 import attrs
-import chardet
 
 from userimport.issues import Issue, IssueCode
 
@@ -559,6 +558,10 @@ def _candidates(data: bytes, sample: bytes, allowed: Collection[str]) -> list[st
         raise ValueError(f"allowed holds an unknown encoding: {error}") from None
     if not allowed_names:
         return []
+    # Imported here, not at the top: chardet takes longer to import than the rest
+    # of the package, and most uploads are UTF-8 and never need it.
+    import chardet
+
     c1 = _C1Check(data)
     results = chardet.detect_all(
         sample,
