@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 import pytest
 
 from userimport import Role
-from userimport._pytest_plugin import sample_admin, sample_manager, sample_orgs
+from userimport._samples import SAMPLE_ADMIN, SAMPLE_MANAGER, SAMPLE_ORGS
 
 pytest_plugins = ["pytester"]
 
@@ -48,6 +48,18 @@ def test_each_test_gets_a_new_store(userimport_store):
     assert [] == list(userimport_store.list_users(["es"]))
 """
 
+SAMPLES_TEST = """
+from userimport.strategies import SAMPLE_ADMIN, SAMPLE_MANAGER, SAMPLE_ORGS
+
+
+def test_the_fixtures_are_the_strategies_samples(
+    userimport_orgs, userimport_admin, userimport_manager
+):
+    assert SAMPLE_ORGS is userimport_orgs
+    assert SAMPLE_ADMIN is userimport_admin
+    assert SAMPLE_MANAGER is userimport_manager
+"""
+
 
 def test_fixtures_work_from_a_separate_test_file(pytester: pytest.Pytester) -> None:
     """A project's own test file uses the fixtures with nothing but the package
@@ -55,6 +67,17 @@ def test_fixtures_work_from_a_separate_test_file(pytester: pytest.Pytester) -> N
     pytester.makepyfile(test_users=USERS_TEST)
     result = pytester.runpytest_subprocess(*plugin_args(), "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_fixtures_return_the_samples_of_the_strategies(
+    pytester: pytest.Pytester,
+) -> None:
+    """The sample tree and actors of the fixtures are the very objects
+    ``userimport.strategies`` exports as ``SAMPLE_ORGS``, ``SAMPLE_ADMIN`` and
+    ``SAMPLE_MANAGER``."""
+    pytester.makepyfile(test_samples=SAMPLES_TEST)
+    result = pytester.runpytest_subprocess(*plugin_args(), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_fixtures_are_listed_with_their_docstrings(pytester: pytest.Pytester) -> None:
@@ -102,7 +125,7 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
 
 def test_sample_tree_has_four_levels_and_an_ambiguous_name() -> None:
     """The sample tree: root, countries, cities, teams; "Sales" twice in Spain."""
-    tree = sample_orgs()
+    tree = SAMPLE_ORGS
     assert 4 == max(len(tree.path(org.id)) for org in tree)
     assert 2 == len(tree.candidates("Sales", within="es"))
     assert ("Acme", "Spain", "Madrid", "Sales") == tree.path("es-mad-sales")
@@ -111,8 +134,7 @@ def test_sample_tree_has_four_levels_and_an_ambiguous_name() -> None:
 def test_sample_actors() -> None:
     """The administrator sees the whole tree; the manager of Spain only Spain and
     may not assign admin."""
-    tree = sample_orgs()
-    admin, manager = sample_admin(), sample_manager()
+    tree, admin, manager = SAMPLE_ORGS, SAMPLE_ADMIN, SAMPLE_MANAGER
     assert len(tree) == len(tree.subtree_ids(admin.org_id))
     assert not tree.is_within("mx", manager.org_id)
     assert (Role.ADMIN, Role.MANAGER) == (admin.role, manager.role)

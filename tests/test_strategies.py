@@ -12,15 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from userimport import Actor, IssueCode, MemoryStore, OrgTree, Role, UserRow, prepare
-from userimport._pytest_plugin import sample_admin, sample_manager, sample_orgs
+from userimport._drawn_files import encodings
+from userimport._hypothesis_hook import _hypothesis_setup_hook
 from userimport.reading import read_upload
 from userimport.strategies import (
-    SAMPLE_ADMIN,
     SAMPLE_MANAGER,
     SAMPLE_ORGS,
     ValidUpload,
-    _encodings,
-    _hypothesis_setup_hook,
     csv_files,
     defective_csv_files,
     emails,
@@ -201,15 +199,6 @@ def test_defective_files_produce_exactly_their_codes(
     }
 
 
-def test_samples_are_the_plugin_fixtures() -> None:
-    """The module's samples are the pytest plugin's."""
-    assert (sample_orgs(), sample_admin(), sample_manager()) == (
-        SAMPLE_ORGS,
-        SAMPLE_ADMIN,
-        SAMPLE_MANAGER,
-    )
-
-
 def test_setup_hook_registers_the_types_for_from_type() -> None:
     """After the entry point's hook, ``st.from_type`` draws valid users and trees."""
     _hypothesis_setup_hook()
@@ -232,9 +221,9 @@ def test_cp1252_uploads_reference_organizations_in_ascii() -> None:
     assert "cp1252" != read_upload(text.encode("cp1252")).encoding
     with pytest.raises(NoSuchExample):
         find(
-            _encodings(text, ",", ascii_references=False),
+            encodings(text, ",", ascii_references=False),
             lambda name: name == "cp1252",
         )
     assert "cp1252" == find(
-        _encodings(text, ",", ascii_references=True), lambda name: name == "cp1252"
+        encodings(text, ",", ascii_references=True), lambda name: name == "cp1252"
     )
