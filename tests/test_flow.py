@@ -24,6 +24,7 @@ from userimport import (
     Organization,
     OrgTree,
     Preview,
+    PreviewMismatch,
     Role,
     Severity,
     StoredUser,
@@ -324,7 +325,13 @@ def test_update_reports_changes_and_keeps_values_of_empty_cells() -> None:
         row.user.groups,
         row.user.language,
     )
-    result = commit(preview, actor=SPAIN_MANAGER, orgs=ORGS, store=store)
+    result = commit(
+        preview,
+        actor=SPAIN_MANAGER,
+        orgs=ORGS,
+        store=store,
+        options=ImportOptions(on_existing=OnExisting.UPDATE),
+    )
     assert (0, 1) == (result.created, result.updated)
     (now,) = store.find_by_keys(["ana@x.example"]).values()
     assert ("1", "Ana", "Ruiz", "es-mad") == (
@@ -573,31 +580,92 @@ def test_an_updated_user_changed_meanwhile_is_a_conflict() -> None:
     changed = UserRow("Someone", "Else", "ana@x.example", "es")
     store.apply([UserWrite(changed, current)])
     with pytest.raises(CommitConflict):
-        commit(preview, actor=SPAIN_MANAGER, orgs=ORGS, store=store)
+        commit(
+            preview,
+            actor=SPAIN_MANAGER,
+            orgs=ORGS,
+            store=store,
+            options=ImportOptions(on_existing="update"),
+        )
 
 
-def test_commit_rechecks_the_committing_actors_rights() -> None:
-    """Rows the committing actor may not import become invalid at the re-check."""
+def test_commit_refuses_a_preview_made_for_another_actor() -> None:
+    """A review made by the root administrator cannot be committed by a manager of
+    Spain, nor by the same organization with another role: nothing is written."""
     store = MemoryStore()
     preview = prepare(
-        csv("Ana,Ruiz,ana@x.example,Mexico,,,", "Bo,Li,bo@x.example,Madrid,,,"),
-        actor=ROOT_ADMIN,
+        csv("Bo,Li,bo@x.example,Madrid,,,"), actor=ROOT_ADMIN, orgs=ORGS, store=store
+    )
+    assert preview.ok
+    for other in (SPAIN_MANAGER, Actor("root", Role.MANAGER)):
+        with pytest.raises(PreviewMismatch):
+            commit(preview, actor=other, orgs=ORGS, store=store)
+    assert [] == visible_users(ROOT_ADMIN, ORGS, store)
+
+
+def test_rights_lost_since_the_review_are_a_conflict_even_leaving_rows_out() -> None:
+    """A row valid at review that the actor may no longer import is a conflict that
+    names it, never a row silently left out, even under ``skip_invalid``."""
+    store = MemoryStore()
+    moved = OrgTree(
+        [
+            attrs.evolve(org, parent_id="mx") if org.id == "es-mad" else org
+            for org in ORGS
+        ]
+    )
+    preview = prepare(
+        csv("Ana,Ruiz,ana@x.example,Spain,,,", "Bo,Li,bo@x.example,Madrid,,,"),
+        actor=SPAIN_MANAGER,
         orgs=ORGS,
         store=store,
     )
     assert preview.ok
-    with pytest.raises(CommitBlocked) as blocked:
-        commit(preview, actor=SPAIN_MANAGER, orgs=ORGS, store=store)
-    assert (2,) == blocked.value.rows
-    result = commit(
-        preview, actor=SPAIN_MANAGER, orgs=ORGS, store=store, skip_invalid=True
+    for skip_invalid in (False, True):
+        with pytest.raises(CommitConflict) as conflict:
+            commit(
+                preview,
+                actor=SPAIN_MANAGER,
+                orgs=moved,
+                store=store,
+                skip_invalid=skip_invalid,
+            )
+        assert (3,) == conflict.value.rows
+        assert "be invalid" in conflict.value.reasons[3]
+    assert [] == visible_users(ROOT_ADMIN, ORGS, store)
+
+
+def test_a_renamed_organization_is_a_conflict_naming_the_field() -> None:
+    """If a reference resolves to another organization at Done (a rename gave
+    another organization the reviewed name), the row is a conflict naming the
+    organization; nothing is written."""
+    store = MemoryStore()
+    preview = prepare(
+        csv("Ana,Ruiz,ana@x.example,Madrid,,,"),
+        actor=ROOT_ADMIN,
+        orgs=ORGS,
+        store=store,
     )
-    assert (1, 1) == (result.created, result.invalid)
-    assert ["bo@x.example"] == [u.email for u in visible_users(ROOT_ADMIN, ORGS, store)]
+    renamed = OrgTree(
+        [
+            attrs.evolve(org, name="Old Madrid")
+            if org.id == "es-mad"
+            else attrs.evolve(org, name="Madrid")
+            if org.id == "mx"
+            else org
+            for org in ORGS
+        ]
+    )
+    with pytest.raises(CommitConflict) as conflict:
+        commit(preview, actor=ROOT_ADMIN, orgs=renamed, store=store)
+    assert {2: "its organization would differ from the review"} == dict(
+        conflict.value.reasons
+    )
+    assert [] == visible_users(ROOT_ADMIN, ORGS, store)
 
 
-def test_commit_recomputes_tampered_users_from_the_raw_values() -> None:
-    """A preview whose parsed user was edited writes what the values say."""
+def test_commit_recomputes_tampered_users_and_refuses_them() -> None:
+    """A preview whose parsed user was edited is refused as a conflict: what the
+    values say differs from what the preview claims."""
     store = MemoryStore()
     preview = prepare(
         csv("Ana,Ruiz,ana@x.example,Madrid,,,"),
@@ -608,15 +676,20 @@ def test_commit_recomputes_tampered_users_from_the_raw_values() -> None:
     row = preview.rows[0]
     assert row.user is not None
     forged = attrs.evolve(row, user=attrs.evolve(row.user, role=Role.ADMIN))
-    commit(
-        attrs.evolve(preview, rows=(forged,)), actor=ROOT_ADMIN, orgs=ORGS, store=store
-    )
-    (user,) = visible_users(ROOT_ADMIN, ORGS, store)
-    assert Role.LEARNER == user.role
+    with pytest.raises(CommitConflict) as conflict:
+        commit(
+            attrs.evolve(preview, rows=(forged,)),
+            actor=ROOT_ADMIN,
+            orgs=ORGS,
+            store=store,
+        )
+    assert {2: "its role would differ from the review"} == dict(conflict.value.reasons)
+    assert [] == visible_users(ROOT_ADMIN, ORGS, store)
 
 
-def test_commit_reruns_host_checks_when_given() -> None:
-    """Checks passed to commit run again, so a tampered preview cannot skip them."""
+def test_commit_refuses_options_other_than_the_reviews() -> None:
+    """The server's options must be those of the review: other checks, another
+    policy or another default role are a PreviewMismatch; nothing is written."""
 
     def no_bo(user: UserRow) -> Iterable[Issue]:
         if user.first_name == "Bo":
@@ -626,37 +699,45 @@ def test_commit_reruns_host_checks_when_given() -> None:
     preview = prepare(
         csv("Bo,Li,bo@x.example,,,,"), actor=ROOT_ADMIN, orgs=ORGS, store=store
     )
-    with pytest.raises(CommitBlocked):
-        commit(
-            preview,
-            actor=ROOT_ADMIN,
-            orgs=ORGS,
-            store=store,
-            options=ImportOptions(checks=[no_bo]),
-        )
+    for options in (
+        ImportOptions(checks=[no_bo]),
+        ImportOptions(on_existing="update"),
+        ImportOptions(default_role="manager"),
+        ImportOptions(max_rows=None),
+    ):
+        with pytest.raises(PreviewMismatch):
+            commit(preview, actor=ROOT_ADMIN, orgs=ORGS, store=store, options=options)
+    assert [] == visible_users(ROOT_ADMIN, ORGS, store)
 
 
-def test_commit_takes_the_policy_from_the_servers_options() -> None:
-    """A preview reviewed under another policy than the server's is a conflict."""
-    store = MemoryStore([stored("1", "ana@x.example", "root")])
+def test_commit_applies_the_row_limit_again() -> None:
+    """A preview holding more rows than the server's limit was altered: refused."""
+    store = MemoryStore()
     preview = prepare(
-        csv("Ana,Ruiz,ana@x.example,,,,"),
-        actor=ROOT_ADMIN,
-        orgs=ORGS,
-        store=store,
-        options=ImportOptions(on_existing="update"),
+        csv("Ana,Ruiz,ana@x.example,,,,"), actor=ROOT_ADMIN, orgs=ORGS, store=store
     )
-    assert Action.UPDATE == preview.rows[0].action
-    with pytest.raises(CommitConflict):
+    many = tuple(
+        attrs.evolve(preview.rows[0], row=2 + n, values={**preview.rows[0].values})
+        for n in range(201)
+    )
+    with pytest.raises(PreviewMismatch, match="201 rows"):
         commit(
-            preview,
-            actor=ROOT_ADMIN,
-            orgs=ORGS,
-            store=store,
-            options=ImportOptions(on_existing="skip"),
+            attrs.evolve(preview, rows=many), actor=ROOT_ADMIN, orgs=ORGS, store=store
         )
-    (user,) = visible_users(ROOT_ADMIN, ORGS, store)
-    assert "Old" == user.first_name
+    assert [] == visible_users(ROOT_ADMIN, ORGS, store)
+
+
+def test_a_preview_bound_to_no_one_is_never_committed() -> None:
+    """A preview without the actor it was made for (an old or hand-made one) is
+    refused."""
+    store = MemoryStore()
+    preview = prepare(
+        csv("Ana,Ruiz,ana@x.example,,,,"), actor=ROOT_ADMIN, orgs=ORGS, store=store
+    )
+    with pytest.raises(PreviewMismatch):
+        commit(
+            attrs.evolve(preview, actor=None), actor=ROOT_ADMIN, orgs=ORGS, store=store
+        )
 
 
 class RacingStore(MemoryStore):
@@ -844,9 +925,15 @@ def test_preview_round_trips_through_json() -> None:
     assert preview == converter.loads(text, Preview)
     again = converter.loads(text, Preview)
     result = commit(
-        again, actor=SPAIN_MANAGER, orgs=ORGS, store=store, skip_invalid=True
+        again,
+        actor=SPAIN_MANAGER,
+        orgs=ORGS,
+        store=store,
+        skip_invalid=True,
+        options=ImportOptions(on_existing="update"),
     )
     assert (1, 1, 1) == (result.created, result.updated, result.invalid)
+    assert [4] == [row.row for row in result.left_out]
 
 
 # NUL cannot travel in a CSV file (csv.writer refuses it on Python 3.11+).
@@ -871,27 +958,35 @@ def test_any_preview_round_trips_through_json(rows: list[list[str]]) -> None:
     assert preview == converter.loads(converter.dumps(preview), Preview)
 
 
-def test_rows_invalid_in_the_review_stay_invalid_at_commit() -> None:
-    """A row a host check refused is never written, even without the checks."""
+def test_rows_invalid_in_the_review_are_left_out_and_returned() -> None:
+    """Rows a host check refused at review are never written; under
+    ``skip_invalid`` the others are, and the result hands the refused rows back."""
 
     def no_bo(user: UserRow) -> Iterable[Issue]:
         if user.first_name == "Bo":
             yield Issue.error(IssueCode.HOST_CHECK, "No Bo allowed.")
 
     store = MemoryStore()
+    options = ImportOptions(checks=[no_bo])
     preview = prepare(
         csv("Ana,Ruiz,ana@x.example,,,,", "Bo,Li,bo@x.example,,,,"),
         actor=ROOT_ADMIN,
         orgs=ORGS,
         store=store,
-        options=ImportOptions(checks=[no_bo]),
+        options=options,
     )
     with pytest.raises(CommitBlocked):
-        commit(preview, actor=ROOT_ADMIN, orgs=ORGS, store=store)
+        commit(preview, actor=ROOT_ADMIN, orgs=ORGS, store=store, options=options)
     result = commit(
-        preview, actor=ROOT_ADMIN, orgs=ORGS, store=store, skip_invalid=True
+        preview,
+        actor=ROOT_ADMIN,
+        orgs=ORGS,
+        store=store,
+        skip_invalid=True,
+        options=options,
     )
     assert (1, 1) == (result.created, result.invalid)
+    assert [preview.rows[1]] == list(result.left_out)
     assert ["ana@x.example"] == [
         u.email for u in visible_users(ROOT_ADMIN, ORGS, store)
     ]

@@ -319,8 +319,9 @@ def _users() -> ResponseReturnValue:
     )
 
 
-def _single_preview(row: ReviewRow, options: ImportOptions) -> Preview:
-    """A one-row preview of a ``validate_user`` result, for ``commit``."""
+def _single_preview(row: ReviewRow, actor: Actor, options: ImportOptions) -> Preview:
+    """A one-row preview of a ``validate_user`` result, bound to the actor and the
+    options it was validated with, for ``commit``."""
     return Preview(
         rows=(row,),
         issues=row.issues,
@@ -329,6 +330,8 @@ def _single_preview(row: ReviewRow, options: ImportOptions) -> Preview:
         delimiter=None,
         on_existing=options.on_existing,
         default_role=options.default_role,
+        actor=actor,
+        options_fingerprint=options.fingerprint,
     )
 
 
@@ -348,10 +351,11 @@ def _new_user() -> ResponseReturnValue:
         if row.action is Action.CREATE:
             try:
                 commit(
-                    _single_preview(row, options),
+                    _single_preview(row, actor, options),
                     actor=actor,
                     orgs=tree,
                     store=state().store,
+                    options=options,
                 )
             except (CommitBlocked, CommitConflict) as error:
                 flash(str(error))

@@ -21,6 +21,8 @@ from userimport.exceptions import (
     CommitBlocked,
     CommitConflict,
     HierarchyError,
+    PreviewMismatch,
+    SealError,
     StoreError,
     UserImportError,
 )
@@ -32,6 +34,7 @@ from userimport.stores.memory import MemoryStore
 
 if TYPE_CHECKING:
     # What type checkers see; at run time these come from __getattr__ below.
+    from userimport._seal import seal, unseal
     from userimport.flow import (
         Action,
         ImportOptions,
@@ -62,8 +65,10 @@ __all__ = [
     "OrgTree",
     "Organization",
     "Preview",
+    "PreviewMismatch",
     "ReviewRow",
     "Role",
+    "SealError",
     "Severity",
     "StoreError",
     "StoredUser",
@@ -76,7 +81,9 @@ __all__ = [
     "converter",
     "error_report",
     "prepare",
+    "seal",
     "template",
+    "unseal",
     "validate_user",
     "visible_users",
 ]
@@ -97,6 +104,8 @@ _LAZY: dict[str, str] = {
     "error_report": "userimport.outputs",
     "template": "userimport.outputs",
     "converter": "userimport.serialization",
+    "seal": "userimport._seal",
+    "unseal": "userimport._seal",
 }
 
 # Defined for run time only, so that type checkers keep reporting a misspelt name

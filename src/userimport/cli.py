@@ -288,7 +288,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
             _say("Cancelled; nothing was imported.")
             return EXIT_DATA
         result = commit(
-            preview, actor=actor, orgs=tree, store=store, skip_invalid=args.skip_invalid
+            preview,
+            actor=actor,
+            orgs=tree,
+            store=store,
+            skip_invalid=args.skip_invalid,
+            options=_options(args),
         )
     _say(
         f"Imported: {result.created} created, {result.updated} updated, "

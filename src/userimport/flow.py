@@ -8,6 +8,8 @@ rights and the store as it is now, and writes all rows or none.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +20,7 @@ from userimport.decoding import DEFAULT_MAX_BYTES, Readable
 from userimport.exceptions import (
     CommitBlocked,
     CommitConflict,
+    PreviewMismatch,
     StoreError,
     UserImportError,
 )
@@ -35,7 +38,7 @@ from userimport.review import (
     blank_values,
     review_rows,
 )
-from userimport.schema import ColumnMatch, Role
+from userimport.schema import COLUMNS, ColumnMatch, Role
 
 __all__ = [
     "Action",
@@ -50,10 +53,6 @@ __all__ = [
     "prepare",
     "validate_user",
 ]
-
-#: Issue codes that come from the store's state: a row that gains one between review
-#: and commit means the store changed (``CommitConflict``), not that the row is bad.
-_STORE_CODES = frozenset({IssueCode.EMAIL_EXISTS, IssueCode.EMAIL_TAKEN})
 
 
 def _at_least_one(
@@ -91,6 +90,39 @@ class ImportOptions:
     default_role: Role = attrs.field(default=Role.LEARNER, converter=Role)
     on_existing: OnExisting = attrs.field(default=OnExisting.SKIP, converter=OnExisting)
     checks: tuple[Check, ...] = attrs.field(default=(), converter=_checks)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of every option that shapes the review's outcome.
+
+        A preview records the fingerprint of the options it was prepared with, and
+        ``commit`` refuses options with another one. Host checks count by their
+        qualified names (``module.function``), so two lambdas of one module look
+        alike: give checks names.
+
+        >>> default = ImportOptions().fingerprint
+        >>> default == ImportOptions(on_existing="skip").fingerprint
+        True
+        >>> default == ImportOptions(on_existing="update").fingerprint
+        False
+        """
+        shaping = [
+            self.max_rows,
+            self.max_bytes,
+            self.encoding,
+            self.delimiter,
+            self.default_role.value,
+            self.on_existing.value,
+            [_check_name(check) for check in self.checks],
+        ]
+        text = json.dumps(shaping, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _check_name(check: Check) -> str:
+    module = getattr(check, "__module__", None) or type(check).__module__
+    name = getattr(check, "__qualname__", None) or type(check).__qualname__
+    return f"{module}.{name}"
 
 
 @attrs.frozen
@@ -132,8 +164,14 @@ class Preview:
         encoding: The Python codec name the file was read with (``None`` if unread).
         delimiter: The delimiter (``None`` if the file could not be parsed).
         columns: How each header cell was understood (matched or ignored).
-        on_existing: The policy the rows were reviewed under (commit uses it too).
+        on_existing: The policy the rows were reviewed under.
         default_role: The role given to rows with an empty ``role`` cell.
+        actor: The administrator the review was made for; ``commit`` refuses any
+            other (``None``: bound to no one, so never committed).
+        options_fingerprint: :attr:`ImportOptions.fingerprint` of the options the
+            review was made with; ``commit`` refuses any other options.
+        upload_sha256: The SHA-256 of the uploaded bytes (hexadecimal), ``None``
+            when the file was empty or over the size limit.
     """
 
     rows: tuple[ReviewRow, ...]
@@ -144,6 +182,9 @@ class Preview:
     columns: tuple[ColumnMatch, ...] = ()
     on_existing: OnExisting = attrs.field(default=OnExisting.SKIP, converter=OnExisting)
     default_role: Role = attrs.field(default=Role.LEARNER, converter=Role)
+    actor: Actor | None = None
+    options_fingerprint: str = ""
+    upload_sha256: str | None = None
 
     @property
     def file_issues(self) -> tuple[Issue, ...]:
@@ -176,6 +217,10 @@ class ImportResult:
         skipped: Rows left as they were (existing users, unchanged or example rows).
         invalid: Invalid rows left out under ``skip_invalid``.
         users: The stored users written, in row order.
+        left_out: The rows not written because they were invalid at review, as
+            reviewed, in row order: what the administrator still has to fix
+            (``error_report(result)`` gives them back as a file).
+        delimiter: The upload's delimiter, for that report.
     """
 
     created: int = 0
@@ -183,6 +228,8 @@ class ImportResult:
     skipped: int = 0
     invalid: int = 0
     users: tuple[StoredUser, ...] = ()
+    left_out: tuple[ReviewRow, ...] = ()
+    delimiter: str | None = None
 
 
 def _context(
@@ -255,6 +302,9 @@ def prepare(
         columns=upload.columns,
         on_existing=options.on_existing,
         default_role=options.default_role,
+        actor=actor,
+        options_fingerprint=options.fingerprint,
+        upload_sha256=upload.sha256,
     )
 
 
@@ -286,12 +336,6 @@ def validate_user(
     return rows[0]
 
 
-def _row_label(rows: Iterable[int | None]) -> str:
-    numbers = [str(row) for row in rows if row is not None]
-    shown = ", ".join(numbers[:10])
-    return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
-
-
 def commit(
     preview: Preview,
     *,
@@ -301,39 +345,44 @@ def commit(
     skip_invalid: bool = False,
     options: ImportOptions | None = None,
 ) -> ImportResult:
-    """Write the reviewed rows: all of them or none, in one atomic store call.
+    """Write exactly the reviewed rows, all of them or none, in one store call.
 
-    Nothing in the preview is trusted: every row is recomputed from its raw values
-    with the committing actor's rights and the store as it is now.
+    Nothing in the preview is trusted. It must have been made for this actor and
+    these options, and every row is recomputed from its raw values with the tree,
+    the actor's rights and the store as they are now: any row whose outcome differs
+    from the reviewed one in any way (its action, any field of its user, the
+    changes of an update, or a valid row that is invalid now) makes the whole
+    commit a :class:`CommitConflict`. The store gets the writes in email-key order
+    and checks, in its transaction, that the users it updates are still those
+    reviewed.
 
     Args:
-        preview: The reviewed upload (from :func:`prepare`, maybe through JSON).
-        actor: The committing administrator (rights are checked again).
+        preview: The reviewed upload (from :func:`prepare`; a preview kept by a
+            client comes back through :func:`userimport.unseal`).
+        actor: The committing administrator: the one the review was made for.
         orgs: The organization tree.
         store: Where users live.
-        skip_invalid: Leave invalid rows out instead of refusing the commit.
-        options: The options given to ``prepare``. Pass them: their
-            ``on_existing``, ``default_role`` and ``checks`` then come from the
-            server, not from the preview, which a stateless frontend kept on the
-            client (a preview reviewed under another policy is a
-            ``CommitConflict``). Without them, the preview's policy is used and
-            no host check runs again.
+        skip_invalid: Leave out the rows that were invalid at review instead of
+            refusing the commit. A row valid at review is never left out.
+        options: The server's options, the ones ``prepare`` was given (default
+            :class:`ImportOptions`); never options that came from a client.
 
     Raises:
+        PreviewMismatch: The preview was made for another actor or other options,
+            or holds more rows than ``options.max_rows``. Nothing was written.
         CommitBlocked: The preview has file-level errors, or invalid rows and
             ``skip_invalid`` is false. Nothing was written.
-        CommitConflict: The store changed since the review (an email was created,
-            a user changed); ``rows`` names the rows. Nothing was written.
+        CommitConflict: Some rows would not be written as reviewed; ``rows`` and
+            ``reasons`` say which and why. Nothing was written.
         StoreError: The store failed. Nothing was written.
     """
+    options = options if options is not None else ImportOptions()
+    _check_binding(preview, actor, options)
     if any(issue.is_error for issue in preview.file_issues):
         raise CommitBlocked("The file has errors that block the whole import.")
-    if options is None:
-        ctx = _context(actor, orgs, preview.on_existing, preview.default_role, ())
-    else:
-        ctx = _context(
-            actor, orgs, options.on_existing, options.default_role, options.checks
-        )
+    ctx = _context(
+        actor, orgs, options.on_existing, options.default_role, options.checks
+    )
     # Issues found while reading (wrong_field_count) are not in the values: keep them.
     records = [
         (
@@ -345,33 +394,34 @@ def commit(
     ]
     rows, existing = review_rows(records, ctx, store)
 
-    conflicts: list[int | None] = []
-    invalid: list[ReviewRow] = []
+    reasons: dict[int | None, str] = {}
+    left_out: list[ReviewRow] = []
     for index, (before, now) in enumerate(zip(preview.rows, rows, strict=True)):
         if before.action is Action.INVALID:
             # A row the review showed as invalid is never written, even if it
-            # passes now (a host check that was not passed again, say).
+            # passes now.
             rows[index] = before
-            invalid.append(before)
-        elif now.action is Action.INVALID:
-            store_made = any(i.code in _STORE_CODES and i.is_error for i in now.issues)
-            if store_made:
-                conflicts.append(now.row)
-            else:
-                invalid.append(now)
-        elif now.action is not before.action or now.changes != before.changes:
-            conflicts.append(now.row)
-    if conflicts:
+            left_out.append(before)
+            continue
+        reason = _difference(before, now)
+        if reason is not None:
+            reasons[now.row] = reason
+    if reasons:
+        numbers = tuple(row for row in reasons if row is not None)
         raise CommitConflict(
-            f"The users changed since the review (rows {_row_label(conflicts)}); "
-            "review the file again.",
-            rows=tuple(row for row in conflicts if row is not None),
+            f"{_rows_label(list(reasons))} would not be imported as reviewed, so "
+            "nothing was written ("
+            + "; ".join(f"row {row}: {reason}" for row, reason in reasons.items())
+            + "); review the file again.",
+            rows=numbers,
+            reasons={row: reasons[row] for row in numbers},
         )
-    if invalid and not skip_invalid:
+    if left_out and not skip_invalid:
         raise CommitBlocked(
-            f"Rows {_row_label(r.row for r in invalid)} have errors; fix them, or "
-            "import only the valid rows.",
-            rows=tuple(r.row for r in invalid if r.row is not None),
+            f"{_rows_label([r.row for r in left_out])} "
+            f"{'has' if len(left_out) == 1 else 'have'} errors; fix them, or import "
+            "only the valid rows.",
+            rows=tuple(r.row for r in left_out if r.row is not None),
         )
 
     writes = [
@@ -394,7 +444,71 @@ def commit(
         skipped=summary.skip,
         invalid=summary.invalid,
         users=tuple(user for user in in_rows if user is not None),
+        left_out=tuple(left_out),
+        delimiter=preview.delimiter,
     )
+
+
+def _check_binding(preview: Preview, actor: Actor, options: ImportOptions) -> None:
+    """Refuse a preview made for another actor or other options, or too long."""
+    if preview.actor != actor:
+        raise PreviewMismatch(
+            "This review was made for another administrator (or altered); "
+            "upload the file again."
+        )
+    if preview.options_fingerprint != options.fingerprint:
+        raise PreviewMismatch(
+            "This review was made with other import options (or altered); "
+            "upload the file again."
+        )
+    if options.max_rows is not None and len(preview.rows) > options.max_rows:
+        raise PreviewMismatch(
+            f"This review holds {len(preview.rows)} rows, more than the limit of "
+            f"{options.max_rows}; it was altered. Upload the file again."
+        )
+
+
+#: The user fields a commit compares with the review, with their names for people.
+_FIELD_NAMES = {column: column.replace("_", " ") for column in COLUMNS}
+
+
+def _difference(before: ReviewRow, now: ReviewRow) -> str | None:
+    """What would be written differently for a row than was reviewed, or ``None``."""
+    if now.action is not before.action:
+        return f"it was to {_verb(before.action)} and would now {_verb(now.action)}"
+    if before.user != now.user:
+        if before.user is None or now.user is None:
+            return "its user differs from the review"
+        fields = [
+            name
+            for column, name in _FIELD_NAMES.items()
+            if getattr(before.user, column) != getattr(now.user, column)
+        ]
+        return f"its {', '.join(fields)} would differ from the review"
+    if dict(before.changes) != dict(now.changes):
+        return "the changes of its update differ from the review"
+    return None
+
+
+def _verb(action: Action) -> str:
+    return {
+        Action.CREATE: "create a user",
+        Action.UPDATE: "update a user",
+        Action.SKIP: "be skipped",
+        Action.INVALID: "be invalid",
+    }[action]
+
+
+def _rows_label(rows: Sequence[int | None]) -> str:
+    """``Row 2``, ``Rows 2, 5 and 9``, or ``Rows 2, 3, ... and 40 more``."""
+    numbers = [str(row) for row in rows if row is not None]
+    if not numbers:
+        return "The user"
+    if len(numbers) == 1:
+        return f"Row {numbers[0]}"
+    if len(numbers) <= 10:
+        return f"Rows {', '.join(numbers[:-1])} and {numbers[-1]}"
+    return f"Rows {', '.join(numbers[:10])} and {len(numbers) - 10} more"
 
 
 def _apply(
@@ -412,7 +526,7 @@ def _apply(
             if row.user is not None and row.user.key in keys and row.row is not None
         )
         raise CommitConflict(
-            f"The users changed since the review (rows {_row_label(conflicting)}); "
+            f"{_rows_label(conflicting)}: the users changed since the review; "
             "nothing was written; review the file again.",
             rows=conflicting,
             keys=exc.keys,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -122,6 +123,8 @@ class Upload:
         issues: File-level issues (``row`` is ``None``), errors first.
         row_count: How many non-blank data records the file has (all of them,
             also beyond ``max_rows``; up to the error for a malformed file).
+        sha256: The SHA-256 of the bytes read, in hexadecimal (``None`` for an
+            empty file or one over ``max_bytes``, which is not read whole).
     """
 
     encoding: str | None
@@ -131,6 +134,7 @@ class Upload:
     records: tuple[Record, ...]
     issues: tuple[Issue, ...]
     row_count: int
+    sha256: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -216,13 +220,15 @@ def read_records(
         return _failed(content), []
     if not content:
         return _failed(_empty_file()), []
+    digest = hashlib.sha256(content).hexdigest()
     binary = sniff_binary(content, encoding=encoding)
     if binary is not None:
-        return _failed(binary), []
+        return attrs.evolve(_failed(binary), sha256=digest), []
     decoded = decode(content, encoding=encoding)
     if isinstance(decoded, Issue):
-        return _failed(decoded), []
-    return _Reader(decoded, delimiter, max_rows).read()
+        return attrs.evolve(_failed(decoded), sha256=digest), []
+    upload, records = _Reader(decoded, delimiter, max_rows).read()
+    return attrs.evolve(upload, sha256=digest), records
 
 
 def _check_delimiter(delimiter: str) -> None:

@@ -306,7 +306,7 @@ def test_a_store_changed_since_the_review_is_a_conflict(
     store.apply([UserWrite(UserRow("Other", "Ana", "ana@acme.example", "us"), None)])
     response = client.post("/import/commit", data={"preview": preview_of(page)})
     assert 409 == response.status_code
-    assert "changed since the review" in html.unescape(response.text)
+    assert "would not be imported as reviewed" in html.unescape(response.text)
     assert {"ana@acme.example"} == emails(app, "root", "us")
 
 
