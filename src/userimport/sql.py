@@ -49,7 +49,18 @@ from types import TracebackType
 from typing import Any
 
 import attrs
-import sqlalchemy as sa
+
+try:
+    import sqlalchemy as sa
+except ModuleNotFoundError as error:
+    if error.name != "sqlalchemy":
+        raise
+    # SQLAlchemy is not a dependency of the core: it comes with the `sql` extra.
+    raise ModuleNotFoundError(
+        "userimport.sql needs SQLAlchemy 2, which the 'sql' extra installs:"
+        " pip install 'userimport[sql]'",
+        name=error.name,
+    ) from error
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
