@@ -1,12 +1,14 @@
 """The exported cattrs converter: previews (and every value class) to JSON and back.
 
-A stateless web frontend keeps the :class:`~userimport.Preview` between the review
-and Done as JSON::
+A server can keep the :class:`~userimport.Preview` between the review and Done as
+JSON::
 
     text = userimport.converter.dumps(preview)
     preview = userimport.converter.loads(text, userimport.Preview)
 
-``commit`` never trusts what comes back (SPEC §6), so a client may hold the text.
+``commit`` binds a preview to its actor and options and recomputes every row, but a
+client that edits the JSON consistently could still add or change rows: a preview
+kept by a client travels sealed (:func:`userimport.seal`), never as plain JSON.
 """
 
 from __future__ import annotations
