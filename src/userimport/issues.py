@@ -25,7 +25,7 @@ class Severity(str, enum.Enum):
 
 
 class IssueCode(str, enum.Enum):
-    """Stable machine-readable issue codes (SPEC §4); the value is the wire form."""
+    """Stable machine-readable issue codes; the value is the wire form."""
 
     # File-level errors: any of them blocks the whole import.
     EMPTY_FILE = "empty_file"
@@ -42,6 +42,7 @@ class IssueCode(str, enum.Enum):
     ENCODING_GUESSED = "encoding_guessed"
     # Row-level.
     EXAMPLE_ROW = "example_row"
+    LEFT_OUT = "left_out"
     MISSING_VALUE = "missing_value"
     VALUE_TOO_LONG = "value_too_long"
     INVALID_CHARACTERS = "invalid_characters"
@@ -86,6 +87,8 @@ _DESCRIPTIONS: dict[IssueCode, str] = {
     "those columns are ignored (warning).",
     IssueCode.ENCODING_GUESSED: "The encoding was guessed; check that accented "
     "names look right (warning).",
+    IssueCode.LEFT_OUT: "The reviewer left the row out of the import; it is "
+    "skipped.",
     IssueCode.EXAMPLE_ROW: "The template's example row was left in the file; "
     "it is skipped (warning).",
     IssueCode.MISSING_VALUE: "A required value is empty.",
