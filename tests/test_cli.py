@@ -1,4 +1,4 @@
-"""The ``userimport`` command line (SPEC §8, §9 "CLI exit status", §10 "CLI").
+"""The ``userimport`` command line: its commands, options, messages and exit status.
 
 The first tests run the real program (``python -m userimport``) in a temporary
 folder, as a user would; the rest call :func:`userimport.cli.main` in-process,
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from userimport import CommitBlocked, CommitConflict, cli, template
+from userimport.cli import _commands
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 HEADER = "first_name,last_name,email,organization,role,groups,language"
@@ -149,7 +150,7 @@ def test_usage_error(tmp_path: Path) -> None:
 
     for result in (missing, unknown):
         assert 2 == result.returncode
-        # `python -m userimport` is the same program as `userimport` (SPEC §10).
+        # `python -m userimport` is the same program as `userimport`.
         assert "usage: userimport" in result.stderr
         assert "error:" in result.stderr
         assert "Traceback" not in result.stderr
@@ -500,7 +501,7 @@ def test_commit_failures(
     def fail(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(cli, "commit", fail)
+    monkeypatch.setattr(_commands, "commit", fail)
 
     result = cli.main(["import", "x.csv", "--yes"])
 

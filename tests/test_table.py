@@ -1,4 +1,4 @@
-"""The command line's text: tables, colors and printable cells (userimport._table)."""
+"""The command line's text (userimport.cli._table): tables, colors, printable cells."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from userimport import (
     UserWrite,
     prepare,
 )
-from userimport._table import (
+from userimport.cli._table import (
     Cell,
     display_width,
     org_lines,

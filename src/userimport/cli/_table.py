@@ -15,11 +15,16 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from userimport.flow import Preview
-from userimport.hierarchy import OrgTree
-from userimport.issues import Issue, Severity
-from userimport.persistence import FieldValue, StoredUser
-from userimport.review import Action, ReviewRow
+from userimport import (
+    Action,
+    Issue,
+    OrgTree,
+    Preview,
+    ReviewRow,
+    Severity,
+    StoredUser,
+)
+from userimport.persistence import FieldValue
 
 __all__ = [
     "Cell",
