@@ -11,7 +11,8 @@ The rules where the product leaves a choice (documented in ``docs/validation.md`
 * Leading and trailing whitespace, tabs and line breaks included, is trimmed; inside a
   value, a control character (a tab or a line break too), a bidirectional control or
   a zero-width character is ``invalid_characters``, and so are the Unicode line and
-  paragraph separators (U+2028, U+2029).
+  paragraph separators (U+2028, U+2029). That list lives in
+  :mod:`userimport._characters`, and organization names follow it too.
 * Names and group names collapse internal whitespace (no-break spaces too) to one
   space; all text is NFC-normalised.
 * Group names are at most :data:`MAX_GROUP_LENGTH` characters; ``;``, ``,`` and ``|``
@@ -39,6 +40,7 @@ from typing import Final, TypeVar
 
 import attrs
 
+from userimport._characters import hidden_character
 from userimport._email import normalize_email
 from userimport.formulas import FORMULA_TRIGGERS
 from userimport.issues import Issue, IssueCode
@@ -142,18 +144,6 @@ REGION_CODES: Final = COUNTRY_CODES | _words(
 
 _LANGUAGE_TAG: Final = re.compile(r"([A-Za-z]{2})(?:[-_]([A-Za-z]{2}|[0-9]{3}))?")
 
-# The characters that are never accepted inside a value : C0 and C1
-# controls (Unicode category Cc), the Arabic letter mark and the bidirectional marks,
-# embeddings, overrides and isolates (Unicode Bidirectional Algorithm, UAX #9),
-# zero-width characters and the byte-order mark, and the line and paragraph
-# separators. All of them are non-printable, so ``str.isprintable()`` is a fast
-# filter before this search.
-_HIDDEN: Final = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]"
-)
-_ZERO_WIDTH: Final = frozenset("\u200b\u200c\u200d\u2060\ufeff")
-_LINE_BREAKS: Final = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
-
 _GROUP_SEPARATORS: Final = re.compile("[;,|]")
 
 
@@ -203,32 +193,15 @@ def _shown(value: str, limit: int = 40) -> str:
 def hidden_character_problem(label: str, raw: str) -> Problem | None:
     """``invalid_characters`` for the first hidden character of *raw*, if any.
 
-    Leading and trailing whitespace, tabs and line breaks included, is trimmed, not
-    reported; the position counts from 1 in the raw value.
+    The hidden characters are those of :mod:`userimport._characters`, the rule
+    organization names follow too. Leading and trailing whitespace, tabs and line
+    breaks included, is trimmed, not reported; the position counts from 1 in the
+    raw value.
     """
-    if raw.isprintable():
+    found = hidden_character(raw, trimmed=True)
+    if found is None:
         return None
-    start = len(raw) - len(raw.lstrip())
-    match = _HIDDEN.search(raw, start, len(raw.rstrip()))
-    if match is None:
-        return None
-    index = match.start()
-    char = raw[index]
-    if char == "\t":
-        kind, fix = "a tab", "replace it with a space"
-    elif char in _LINE_BREAKS:
-        kind, fix = "a line break", "keep the value on one line"
-    elif char in _ZERO_WIDTH:
-        kind, fix = "an invisible zero-width character", "delete it"
-    elif unicodedata.category(char) == "Cc":
-        kind, fix = "a control character", "delete it"
-    else:
-        kind = "an invisible text-direction control character"
-        fix = "delete it, as it can make text display differently from what it is"
-    return (
-        IssueCode.INVALID_CHARACTERS,
-        f"{label} contains {kind} (U+{ord(char):04X}) at position {index + 1}; {fix}.",
-    )
+    return IssueCode.INVALID_CHARACTERS, f"{label} contains {found.description}."
 
 
 def _nfc(text: str) -> str:

@@ -1,0 +1,109 @@
+"""The characters never accepted in text the library keeps.
+
+Text the library keeps (the cells of an upload, organization names) is shown to
+administrators: in the review, in issue messages, in the error report they open in a
+spreadsheet, in a terminal. A character that cannot be seen there makes the text
+read as something other than what it is: a right-to-left override (U+202E) turns
+``"Sales\\u202eslx.exe"`` into what displays as ``Salesexe.xls``, a zero-width space
+makes two equal-looking names different, a control character can drive a terminal.
+So these characters are refused wherever such text enters:
+
+* C0 and C1 controls (Unicode category Cc), tab and line feed included;
+* the Arabic letter mark (U+061C) and the left-to-right and right-to-left marks,
+  embeddings, overrides and isolates (Unicode Bidirectional Algorithm, UAX #9:
+  U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069);
+* zero-width characters: zero-width space, non-joiner and joiner (U+200B to
+  U+200D), the word joiner (U+2060) and the byte-order mark (U+FEFF), which inside
+  text is a zero-width no-break space;
+* the line and paragraph separators (U+2028, U+2029).
+
+:mod:`userimport.validation` applies the rule to every cell of an upload
+(``invalid_characters``) and :class:`userimport.hierarchy.OrgTree` to every
+organization name (``HierarchyError``): both call :func:`hidden_character`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+import attrs
+
+__all__ = ["HiddenCharacter", "hidden_character"]
+
+# Every character of the list above. None of them is printable, so
+# ``str.isprintable()`` is a fast filter before this search.
+_HIDDEN: Final = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]"
+)
+_ZERO_WIDTH: Final = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_LINE_BREAKS: Final = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
+
+
+@attrs.frozen
+class HiddenCharacter:
+    """A hidden character found in a text, and how to tell a person about it.
+
+    Attributes:
+        char: The character.
+        position: Where it is, counting from 1 in the whole text.
+        kind: What it is, in words: ``"a tab"``, ``"a line break"``, ``"an
+            invisible zero-width character"``, ``"a control character"`` or ``"an
+            invisible text-direction control character"``.
+        fix: What to do about it, in words.
+    """
+
+    char: str
+    position: int
+    kind: str
+    fix: str
+
+    @property
+    def description(self) -> str:
+        """``"a tab (U+0009) at position 4; replace it with a space"``: what follows
+        "contains" in a message."""
+        code = f"U+{ord(self.char):04X}"
+        return f"{self.kind} ({code}) at position {self.position}; {self.fix}"
+
+
+def hidden_character(text: str, *, trimmed: bool = False) -> HiddenCharacter | None:
+    """The first hidden character of ``text``, or ``None``.
+
+    Args:
+        text: The text as written.
+        trimmed: Leave out leading and trailing whitespace (``str.strip``'s), which
+            the caller trims away: an upload's cells are trimmed, so a line break
+            at the end of a cell is not kept and not an error.
+
+    >>> hidden_character("Ana") is None
+    True
+    >>> hidden_character("Ana\\tRuiz").description
+    'a tab (U+0009) at position 4; replace it with a space'
+    >>> found = hidden_character("Sales\\u202eslx.exe")
+    >>> found.position, found.kind
+    (6, 'an invisible text-direction control character')
+    >>> hidden_character("Ana\\n", trimmed=True) is None
+    True
+    """
+    if text.isprintable():
+        return None
+    if trimmed:
+        match = _HIDDEN.search(text, len(text) - len(text.lstrip()), len(text.rstrip()))
+    else:
+        match = _HIDDEN.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    if char == "\t":
+        kind, fix = "a tab", "replace it with a space"
+    elif char in _LINE_BREAKS:
+        kind, fix = "a line break", "keep the value on one line"
+    elif char in _ZERO_WIDTH:
+        kind, fix = "an invisible zero-width character", "delete it"
+    elif unicodedata.category(char) == "Cc":
+        kind, fix = "a control character", "delete it"
+    else:
+        kind = "an invisible text-direction control character"
+        fix = "delete it, as it can make text display differently from what it is"
+    return HiddenCharacter(char, match.start() + 1, kind, fix)
