@@ -228,9 +228,27 @@ def test_key_folds_case_and_keeps_local_case() -> None:
 
 
 def test_key_is_nfkc_and_case_folded() -> None:
-    """The key applies NFKC and full case folding, e.g. to ß and ligatures."""
-    assert ("ß@straße.de", "ss@strasse.de") == normalize_email("ß@straße.de")
+    """The key's local part is NFKC and fully case-folded (ß, ligatures); its
+    domain is the A-label form, which keeps ß as IDNA2008 does."""
+    assert ("ß@straße.de", "ss@xn--strae-oqa.de") == normalize_email("ß@straße.de")
     assert ("ﬁ@x.com", "fi@x.com") == normalize_email("ﬁ@x.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ana@Bücher.de", ("Ana@bücher.de", "ana@xn--bcher-kva.de")),
+        ("Ana@XN--BCHER-KVA.de", ("Ana@bücher.de", "ana@xn--bcher-kva.de")),
+        ("x@faß.de", ("x@faß.de", "x@xn--fa-hia.de")),
+        ("x@fass.de", ("x@fass.de", "x@fass.de")),
+        ("a@ΣΟΦΟΣ.gr", ("a@σοφοσ.gr", "a@xn--0xaakcn.gr")),
+    ],
+)
+def test_key_domain_is_the_a_label(text: str, expected: tuple[str, str]) -> None:
+    """The fast path's key is email_key's: the domain's lower-cased A-label."""
+    assert expected == normalize_email(text)
+    assert expected == normalize_email(text)  # warm
+    assert email_key(expected[0]) == expected[1]
 
 
 def test_surrounding_whitespace_is_ignored() -> None:

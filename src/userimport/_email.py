@@ -137,11 +137,12 @@ def _domain_info(domain: str) -> tuple[str, str, int] | None:
     """What every address ``<dot-atom>@domain`` shares, or ``None`` to ask slowly.
 
     Returns:
-        ``"@"`` and the normalised domain; ``"@"`` and the domain of the key (NFKC,
-        then case-folded, as in :func:`userimport.schema.email_key`), which is
-        checked to be a valid domain too; and the longest, in UTF-8 octets, of the
-        six forms of the domain whose address lengths email-validator checks
-        (original, normalised and IDNA-ASCII, for the address and for its key).
+        ``"@"`` and the normalised domain; ``"@"`` and the domain of the key (its
+        lower-cased A-label form, as :func:`userimport.schema.email_key` gives it),
+        which is checked to be a valid domain too; and the longest, in UTF-8
+        octets, of the six forms of the domain whose address lengths
+        email-validator checks (original, normalised and IDNA-ASCII, for the
+        address and for its key).
         ``functools.lru_cache`` keeps this bounded and thread-safe.
     """
     if len(domain) > _DOMAIN_MAX_LENGTH:
@@ -150,7 +151,8 @@ def _domain_info(domain: str) -> tuple[str, str, int] | None:
     if forms is None:
         return None
     unicode_domain, ascii_domain = forms
-    key_domain = email_key(unicode_domain)
+    # The key's domain part, by the one function that owns the rule.
+    key_domain = email_key("a@" + unicode_domain)[2:]
     key_forms = _domain_forms(key_domain)
     if key_forms is None:
         return None
@@ -183,8 +185,9 @@ def _fast(address: str) -> tuple[str, str] | None:
     if len(local) + 1 + longest > _EMAIL_MAX_OCTETS:
         return None
     lower = local.lower()
-    # "@" never combines in Unicode normalisation and case folding works character by
-    # character, so the key of local@domain is lower(local)@key(domain).
+    # email_key folds the part before the last "@" and keys the domain on its own;
+    # an ASCII local part folds to its lower case, so the key of local@domain is
+    # lower(local)@key(domain).
     if lower in RFC2142_MAILBOX_NAMES:
         return lower + at_domain, lower + at_key_domain
     return local + at_domain, lower + at_key_domain

@@ -7,6 +7,7 @@ ignored, and common English and Spanish aliases are accepted.
 from __future__ import annotations
 
 import enum
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 
@@ -149,11 +150,61 @@ class ColumnMatch:
 
 
 def email_key(email: str) -> str:
-    """The uniqueness key of an email: NFKC-normalised, then case-folded whole.
+    """The uniqueness key of an email: one key per mailbox.
 
-    ``Ana@Example.com`` and ``ana@example.COM`` share the key ``ana@example.com``.
+    The part before the last ``@`` is NFKC-normalised, then case-folded. The part
+    after it is a domain name, compared as DNS compares it: its IDNA2008 ASCII form
+    (A-labels, after the UTS #46 non-transitional mapping), lower-cased. So
+    ``Ana@Example.com`` and ``ana@example.COM`` share a key, and so do
+    ``x@bücher.de`` and ``x@xn--bcher-kva.de``; but ``faß.de`` and ``fass.de``, or
+    ``σοφος.gr`` and ``σοφοσ.gr``, are different registrable domains and keep
+    different keys (a Unicode case fold of the whole address would merge them).
+
+    >>> email_key("Ana@Example.COM")
+    'ana@example.com'
+    >>> email_key("STRAßE@Bücher.de")
+    'strasse@xn--bcher-kva.de'
+    >>> email_key("x@faß.de") == email_key("x@fass.de")
+    False
+
+    The key is defined for any text, so that a store can key whatever it is given:
+    a domain that IDNA refuses (never the case for an address that passed
+    validation) is NFKC-normalised and case-folded like the local part, and a text
+    without ``@`` is all local part.
     """
-    return unicodedata.normalize("NFKC", email).casefold()
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return _fold(email)
+    if email.isascii():
+        # NFKC leaves ASCII unchanged, and UTS #46 maps an ASCII label only by
+        # lower-casing it (IDNA refuses some, whose key is then lower-cased too), so
+        # an ASCII address needs neither unicodedata nor idna.
+        return local.lower() + "@" + domain.lower()
+    return _fold(local) + "@" + _domain_key(domain)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@functools.lru_cache(maxsize=2048)
+def _domain_key(domain: str) -> str:
+    """The key of a domain: its UTS #46 non-transitional A-label form, lower-cased.
+
+    Cached (bounded, thread-safe): an upload's users share a few domains.
+    """
+    if domain.isascii():
+        return domain.lower()
+    # Imported here, not at the top: `import userimport` stays cheap, and only
+    # internationalised domains need it (idna comes with email-validator).
+    import idna
+
+    try:
+        # idna.encode maps with UTS #46 non-transitional processing (ß and final
+        # sigma are kept, as IDNA2008 requires) and checks every label.
+        return idna.encode(domain, uts46=True).decode("ascii").lower()
+    except UnicodeError:  # idna.IDNAError is a UnicodeError
+        return _fold(domain)
 
 
 def _groups(value: Iterable[str]) -> tuple[str, ...]:
