@@ -47,8 +47,9 @@ TOKEN = seal(PREVIEW, SECRET)
 
 def test_a_sealed_preview_comes_back_equal() -> None:
     """unseal(seal(p)) == p, within any max_age."""
-    assert PREVIEW == unseal(TOKEN, SECRET)
-    assert PREVIEW == unseal(TOKEN, SECRET, max_age=60)
+    token = seal(PREVIEW, SECRET)
+    assert PREVIEW == unseal(token, SECRET)
+    assert PREVIEW == unseal(token, SECRET, max_age=60)
 
 
 def test_a_token_is_url_safe() -> None:
@@ -90,11 +91,12 @@ def test_keys_rotate_the_first_signs_any_verifies() -> None:
 
 def test_an_old_token_has_expired(monkeypatch: pytest.MonkeyPatch) -> None:
     """A token older than max_age is refused; younger ones pass."""
+    token = seal(PREVIEW, SECRET)
     later = time.time() + 3600
     monkeypatch.setattr(time, "time", lambda: later)
-    assert PREVIEW == unseal(TOKEN, SECRET, max_age=7200)
+    assert PREVIEW == unseal(token, SECRET, max_age=7200)
     with pytest.raises(SealError, match="expired"):
-        unseal(TOKEN, SECRET, max_age=1800)
+        unseal(token, SECRET, max_age=1800)
 
 
 @pytest.mark.parametrize("secret", ["", b"", []])

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Final
 from userimport.exceptions import SealError
 
 if TYPE_CHECKING:
-    from userimport.flow import Preview
+    from userimport.preview import Preview
 
 __all__ = ["MAX_PREVIEW_BYTES", "MAX_TOKEN_LENGTH", "seal", "unseal"]
 
@@ -124,7 +124,7 @@ def unseal(token: str, secret: Secret, *, max_age: float | None = None) -> Previ
         SealError: The token is malformed, altered, signed with no key of
             ``secret``, older than ``max_age``, or holds no valid preview.
     """
-    from userimport.flow import Preview
+    from userimport.preview import Preview
     from userimport.serialization import converter
 
     keys = _keys(secret)

@@ -1,22 +1,21 @@
-"""The import flow: ``prepare`` → :class:`Preview` (the review) → ``commit`` (SPEC §6).
+"""The import flow: ``prepare`` → :class:`Preview` (the review) → ``commit``.
 
 ``prepare`` reads and validates an upload against the organization tree, the actor's
-rights and the store, and says what would happen to every row. ``commit`` never trusts
-the preview: it recomputes every row from the raw values with the committing actor's
-rights and the store as it is now, and writes all rows or none.
+rights and the store, and says what would happen to every row; ``revise`` applies the
+reviewer's edits and drops and reviews every row again. ``commit`` never trusts the
+preview: it must be bound to the committing actor and the server's options, every
+row is recomputed from its raw values with the tree, the rights and the store as
+they are now, and all rows are written as reviewed, or none.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import attrs
 
 from userimport.access import Actor
-from userimport.decoding import DEFAULT_MAX_BYTES, Readable
+from userimport.decoding import Readable
 from userimport.exceptions import (
     CommitBlocked,
     CommitConflict,
@@ -28,7 +27,8 @@ from userimport.formulas import unprotect_values
 from userimport.hierarchy import OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.reading import DEFAULT_MAX_ROWS, read_records
+from userimport.preview import ImportOptions, ImportResult, Preview, Summary
+from userimport.reading import MAX_CELL_LENGTH, read_records
 from userimport.review import (
     Action,
     Check,
@@ -38,198 +38,9 @@ from userimport.review import (
     blank_values,
     review_rows,
 )
-from userimport.schema import COLUMNS, ColumnMatch, Role
+from userimport.schema import COLUMNS, Role
 
-__all__ = [
-    "Action",
-    "Check",
-    "ImportOptions",
-    "ImportResult",
-    "OnExisting",
-    "Preview",
-    "ReviewRow",
-    "Summary",
-    "commit",
-    "prepare",
-    "validate_user",
-]
-
-
-def _at_least_one(
-    instance: object, attribute: attrs.Attribute[Any], value: int | None
-) -> None:
-    if value is not None and value < 1:
-        raise ValueError(f"{attribute.name} must be at least 1, not {value}")
-
-
-def _checks(value: Iterable[Check]) -> tuple[Check, ...]:
-    return tuple(value)
-
-
-@attrs.frozen
-class ImportOptions:
-    """How an upload is read and what the import does.
-
-    Attributes:
-        max_rows: The most data rows a file may hold (``None`` lifts the limit;
-            ``max_bytes`` still applies).
-        max_bytes: The most bytes read from the upload.
-        encoding: Force this encoding (a Python codec name) instead of detecting it.
-        delimiter: Force this delimiter instead of detecting it.
-        default_role: The role of rows whose ``role`` cell is empty.
-        on_existing: What to do with rows whose email belongs to an existing user.
-        checks: Host rules run on every otherwise valid row (SPEC §10).
-    """
-
-    max_rows: int | None = attrs.field(
-        default=DEFAULT_MAX_ROWS, validator=_at_least_one
-    )
-    max_bytes: int = attrs.field(default=DEFAULT_MAX_BYTES, validator=_at_least_one)
-    encoding: str | None = None
-    delimiter: str | None = None
-    default_role: Role = attrs.field(default=Role.LEARNER, converter=Role)
-    on_existing: OnExisting = attrs.field(default=OnExisting.SKIP, converter=OnExisting)
-    checks: tuple[Check, ...] = attrs.field(default=(), converter=_checks)
-
-    @property
-    def fingerprint(self) -> str:
-        """A digest of every option that shapes the review's outcome.
-
-        A preview records the fingerprint of the options it was prepared with, and
-        ``commit`` refuses options with another one. Host checks count by their
-        qualified names (``module.function``), so two lambdas of one module look
-        alike: give checks names.
-
-        >>> default = ImportOptions().fingerprint
-        >>> default == ImportOptions(on_existing="skip").fingerprint
-        True
-        >>> default == ImportOptions(on_existing="update").fingerprint
-        False
-        """
-        shaping = [
-            self.max_rows,
-            self.max_bytes,
-            self.encoding,
-            self.delimiter,
-            self.default_role.value,
-            self.on_existing.value,
-            [_check_name(check) for check in self.checks],
-        ]
-        text = json.dumps(shaping, separators=(",", ":"), ensure_ascii=True)
-        return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
-def _check_name(check: Check) -> str:
-    module = getattr(check, "__module__", None) or type(check).__module__
-    name = getattr(check, "__qualname__", None) or type(check).__qualname__
-    return f"{module}.{name}"
-
-
-@attrs.frozen
-class Summary:
-    """How many rows would be created, updated, skipped and left out as invalid."""
-
-    total: int = 0
-    create: int = 0
-    update: int = 0
-    skip: int = 0
-    invalid: int = 0
-
-    @classmethod
-    def of(cls, rows: Iterable[ReviewRow]) -> Summary:
-        """Count the actions of ``rows``."""
-        # list.count finds the members by identity; a dict of counts would call the
-        # enum's __hash__, written in Python, once per row.
-        actions = [row.action for row in rows]
-        return cls(
-            total=len(actions),
-            create=actions.count(Action.CREATE),
-            update=actions.count(Action.UPDATE),
-            skip=actions.count(Action.SKIP),
-            invalid=actions.count(Action.INVALID),
-        )
-
-
-@attrs.frozen
-class Preview:
-    """The review step: what the upload holds and what commit would do with it.
-
-    A preview round-trips through JSON with :data:`userimport.converter`, so a
-    stateless frontend can keep it between the review and Done.
-
-    Attributes:
-        rows: One :class:`ReviewRow` per non-blank data row, in file order.
-        issues: Every issue, file-level first, then by row.
-        summary: The counts per action.
-        encoding: The Python codec name the file was read with (``None`` if unread).
-        delimiter: The delimiter (``None`` if the file could not be parsed).
-        columns: How each header cell was understood (matched or ignored).
-        on_existing: The policy the rows were reviewed under.
-        default_role: The role given to rows with an empty ``role`` cell.
-        actor: The administrator the review was made for; ``commit`` refuses any
-            other (``None``: bound to no one, so never committed).
-        options_fingerprint: :attr:`ImportOptions.fingerprint` of the options the
-            review was made with; ``commit`` refuses any other options.
-        upload_sha256: The SHA-256 of the uploaded bytes (hexadecimal), ``None``
-            when the file was empty or over the size limit.
-    """
-
-    rows: tuple[ReviewRow, ...]
-    issues: tuple[Issue, ...]
-    summary: Summary
-    encoding: str | None
-    delimiter: str | None
-    columns: tuple[ColumnMatch, ...] = ()
-    on_existing: OnExisting = attrs.field(default=OnExisting.SKIP, converter=OnExisting)
-    default_role: Role = attrs.field(default=Role.LEARNER, converter=Role)
-    actor: Actor | None = None
-    options_fingerprint: str = ""
-    upload_sha256: str | None = None
-
-    @property
-    def file_issues(self) -> tuple[Issue, ...]:
-        """The issues about the file as a whole (``row`` is ``None``)."""
-        return tuple(issue for issue in self.issues if issue.row is None)
-
-    @property
-    def ok(self) -> bool:
-        """Whether there is no error at all: commit would write every row."""
-        return not any(issue.is_error for issue in self.issues)
-
-    @property
-    def can_commit(self) -> bool:
-        """Whether commit can go ahead, maybe with ``skip_invalid=True``.
-
-        True when no file-level error blocks the import and at least one row is
-        valid; when :attr:`ok` is false too, only ``skip_invalid=True`` commits.
-        """
-        blocked = any(issue.is_error for issue in self.file_issues)
-        return not blocked and self.summary.invalid < self.summary.total
-
-
-@attrs.frozen
-class ImportResult:
-    """What a commit did.
-
-    Attributes:
-        created: Users created.
-        updated: Users updated.
-        skipped: Rows left as they were (existing users, unchanged or example rows).
-        invalid: Invalid rows left out under ``skip_invalid``.
-        users: The stored users written, in row order.
-        left_out: The rows not written because they were invalid at review, as
-            reviewed, in row order: what the administrator still has to fix
-            (``error_report(result)`` gives them back as a file).
-        delimiter: The upload's delimiter, for that report.
-    """
-
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    invalid: int = 0
-    users: tuple[StoredUser, ...] = ()
-    left_out: tuple[ReviewRow, ...] = ()
-    delimiter: str | None = None
+__all__ = ["commit", "prepare", "revise", "validate_user"]
 
 
 def _context(
@@ -285,6 +96,7 @@ def prepare(
         max_rows=options.max_rows,
         encoding=options.encoding,
         delimiter=options.delimiter,
+        columns=options.columns,
     )
     # A re-uploaded error report: undo the formula guard the library itself added
     # (formulas.protect_cell), so the values come back exactly as first uploaded.
@@ -383,20 +195,15 @@ def commit(
     ctx = _context(
         actor, orgs, options.on_existing, options.default_role, options.checks
     )
-    # Issues found while reading (wrong_field_count) are not in the values: keep them.
-    records = [
-        (
-            r.row,
-            blank_values(r.values),
-            tuple(i for i in r.issues if i.code is IssueCode.WRONG_FIELD_COUNT),
-        )
-        for r in preview.rows
-    ]
-    rows, existing = review_rows(records, ctx, store)
+    dropped = {row.row for row in preview.rows if _is_left_out(row)}
+    rows, existing = _review_again(preview.rows, dropped, ctx, store)
 
     reasons: dict[int | None, str] = {}
     left_out: list[ReviewRow] = []
     for index, (before, now) in enumerate(zip(preview.rows, rows, strict=True)):
+        if before.row in dropped:
+            left_out.append(now)
+            continue
         if before.action is Action.INVALID:
             # A row the review showed as invalid is never written, even if it
             # passes now.
@@ -416,12 +223,13 @@ def commit(
             rows=numbers,
             reasons={row: reasons[row] for row in numbers},
         )
-    if left_out and not skip_invalid:
+    invalid = [row for row in left_out if row.row not in dropped]
+    if invalid and not skip_invalid:
         raise CommitBlocked(
-            f"{_rows_label([r.row for r in left_out])} "
-            f"{'has' if len(left_out) == 1 else 'have'} errors; fix them, or import "
+            f"{_rows_label([r.row for r in invalid])} "
+            f"{'has' if len(invalid) == 1 else 'have'} errors; fix them, or import "
             "only the valid rows.",
-            rows=tuple(r.row for r in left_out if r.row is not None),
+            rows=tuple(r.row for r in invalid if r.row is not None),
         )
 
     writes = [
@@ -446,6 +254,153 @@ def commit(
         users=tuple(user for user in in_rows if user is not None),
         left_out=tuple(left_out),
         delimiter=preview.delimiter,
+    )
+
+
+def revise(
+    preview: Preview,
+    *,
+    edits: Mapping[int, Mapping[str, str]] | None = None,
+    drop: Iterable[int] | None = None,
+    actor: Actor,
+    orgs: OrgTree,
+    store: UserStore,
+    options: ImportOptions | None = None,
+) -> Preview:
+    """The review again, after the reviewer fixed cells and left rows out.
+
+    Every row is reviewed again through the one review path, so an edit can create
+    or clear a duplicate elsewhere, and the organizations, rights and store are
+    those of now. Row numbers never change. The result is bound like the preview
+    it revises, so :func:`commit` and :func:`userimport.seal` take it.
+
+    Edits are untrusted input like the upload: the same validation applies to them
+    (length, hidden characters, formula-like names), and no edited cell may be
+    longer than the reader accepts in a cell. A row whose cells are all emptied
+    stays in the review with its missing values (a file would skip a blank
+    record); leave it out with ``drop``.
+
+    Args:
+        preview: The review to revise, as the server made it (or unsealed it).
+        edits: New raw values by spreadsheet row number, then canonical column.
+        drop: The rows to leave out (action ``skip``, warning ``left_out``): all
+            of them, so a row left out before and not listed comes back. ``None``
+            keeps the rows left out as they are.
+        actor: The administrator: the one the preview was made for.
+        orgs: The organization tree.
+        store: Where users live (looked up, never written).
+        options: The server's options: those of the preview.
+
+    Raises:
+        PreviewMismatch: The preview was made for another actor or other options.
+        ValueError: An edit or a drop names a row the preview does not have, an
+            edit names a column that does not exist, or an edited cell is too long
+            or holds a lone surrogate (no file can).
+        TypeError: An edited value is not text.
+    """
+    options = options if options is not None else ImportOptions()
+    _check_binding(preview, actor, options)
+    numbers = {row.row for row in preview.rows if row.row is not None}
+    edits = dict(edits or {})
+    for number, cells in edits.items():
+        if number not in numbers:
+            raise ValueError(f"The review has no row {number!r} to edit.")
+        for column, value in cells.items():
+            if column not in COLUMNS:
+                raise ValueError(
+                    f"Row {number} has no column {column!r}; edit one of "
+                    f"{', '.join(COLUMNS)}."
+                )
+            if not isinstance(value, str):
+                raise TypeError(f"An edited value is text, not {value!r}.")
+            if not _encodable(value):
+                raise ValueError(
+                    f"The edit of row {number}, column {column}, is not text a file "
+                    "can hold (it has a lone surrogate code point)."
+                )
+            if len(value) > MAX_CELL_LENGTH:
+                raise ValueError(
+                    f"The edit of row {number}, column {column}, is "
+                    f"{len(value):,} characters long; a cell holds at most "
+                    f"{MAX_CELL_LENGTH:,}."
+                )
+    if drop is None:
+        dropped = {row.row for row in preview.rows if _is_left_out(row)}
+    else:
+        dropped = set(drop)
+        unknown = sorted(map(repr, dropped - numbers))
+        if unknown:
+            raise ValueError(f"The review has no row {', '.join(unknown)} to drop.")
+    ctx = _context(
+        actor, orgs, options.on_existing, options.default_role, options.checks
+    )
+    edited = [
+        attrs.evolve(row, values={**blank_values(row.values), **edits[row.row]})
+        if row.row in edits
+        else row
+        for row in preview.rows
+    ]
+    rows, _ = _review_again(edited, dropped, ctx, store)
+    issues = [*preview.file_issues, *(issue for row in rows for issue in row.issues)]
+    return attrs.evolve(
+        preview, rows=tuple(rows), issues=tuple(issues), summary=Summary.of(rows)
+    )
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can be written in UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_left_out(row: ReviewRow) -> bool:
+    return any(issue.code is IssueCode.LEFT_OUT for issue in row.issues)
+
+
+def _review_again(
+    rows: Sequence[ReviewRow],
+    dropped: Collection[int | None],
+    ctx: ReviewContext,
+    store: UserStore,
+) -> tuple[list[ReviewRow], dict[str, StoredUser]]:
+    """Review rows again from their raw values; the ``dropped`` ones are left out.
+
+    A row left out takes no part in the review (it is nobody's duplicate); it is
+    skipped with the warning ``left_out``.
+    """
+    kept = [row for row in rows if row.row not in dropped]
+    # Issues found while reading (wrong_field_count) are not in the values: keep them.
+    records = [
+        (
+            row.row,
+            blank_values(row.values),
+            tuple(i for i in row.issues if i.code is IssueCode.WRONG_FIELD_COUNT),
+        )
+        for row in kept
+    ]
+    reviewed, existing = review_rows(records, ctx, store)
+    again = iter(reviewed)
+    return [
+        _left_out(row) if row.row in dropped else next(again) for row in rows
+    ], existing
+
+
+def _left_out(row: ReviewRow) -> ReviewRow:
+    return ReviewRow(
+        row.row,
+        row.values,
+        None,
+        Action.SKIP,
+        (
+            Issue.warning(
+                IssueCode.LEFT_OUT,
+                "You left this row out of the import; it will not be imported.",
+                row=row.row,
+            ),
+        ),
     )
 
 

@@ -16,11 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from userimport.formulas import protect_cell
+from userimport.preview import ImportResult
 from userimport.schema import COLUMNS, EXAMPLE_ROWS
 
-if TYPE_CHECKING:  # pragma: no cover - outputs must not import the flow at run time
-    from userimport.flow import Preview
+if TYPE_CHECKING:
     from userimport.issues import Issue
+    from userimport.preview import Preview
     from userimport.review import ReviewRow
 
 __all__ = [
@@ -148,8 +149,8 @@ def _row_cells(row: ReviewRow) -> list[str]:
     ]
 
 
-def error_report(preview: Preview) -> bytes:
-    """The uploaded rows with their problems, ready to fix and upload again (SPEC §8).
+def error_report(preview: Preview | ImportResult) -> bytes:
+    """The uploaded rows with their problems, ready to fix and upload again.
 
     The report has the canonical columns under the English template headers, and a
     last column, ``errors``, that says in plain words what is wrong with each row:
@@ -158,6 +159,10 @@ def error_report(preview: Preview) -> bytes:
     uploaded with, and on the same spreadsheet row as in the upload (blank lines
     fill the gaps), so that row numbers in the messages still point at it. Valid
     rows have an empty ``errors`` cell.
+
+    Given a commit's :class:`~userimport.ImportResult`, the report holds only the
+    rows the commit left out (invalid at review, or left out by the reviewer): what
+    the administrator still has to fix.
 
     When the file itself could not be read (a file-level error such as
     ``missing_columns``; such a preview has no rows), the line under the header
@@ -170,19 +175,24 @@ def error_report(preview: Preview) -> bytes:
     :func:`userimport.formulas.unprotect_cell` gives the values uploaded.
 
     Args:
-        preview: What ``prepare`` returned (maybe through JSON).
+        preview: What ``prepare`` or ``revise`` returned, or what ``commit``
+            returned.
 
     Returns:
         UTF-8 with a byte-order mark, CRLF line ends, every cell in quotes.
     """
+    if isinstance(preview, ImportResult):
+        rows: Sequence[ReviewRow] = preview.left_out
+        file_issues: Sequence[Issue] = ()
+    else:
+        rows, file_issues = preview.rows, preview.file_issues
     headers = TEMPLATE_HEADERS["en"]
     records: list[Sequence[str]] = [
         [*(headers[column] for column in COLUMNS), ERRORS_COLUMN]
     ]
-    file_issues = preview.file_issues
     if any(issue.is_error for issue in file_issues):
         records.append([*("" for _ in COLUMNS), _errors_text(file_issues)])
-    for row in preview.rows:
+    for row in rows:
         # The record being written is spreadsheet row len(records) + 1.
         if row.row is not None:
             records.extend([] for _ in range(row.row - len(records) - 1))

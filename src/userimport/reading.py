@@ -19,6 +19,7 @@ import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice, starmap
+from typing import Final
 
 import attrs
 
@@ -44,6 +45,7 @@ from userimport.schema import (
 __all__ = [
     "DEFAULT_MAX_ROWS",
     "DELIMITERS",
+    "MAX_CELL_LENGTH",
     "RawRecord",
     "Record",
     "Upload",
@@ -81,9 +83,10 @@ _LONGEST_HEADER = 100
 # Header lines up to this long have their delimiter scores and column matches
 # cached (256 headers at most), which bounds the caches' memory.
 _CACHED_HEADER_LENGTH = 1024
-# The csv module's own default limit, which this module never changes (it is
-# process-wide state, SPEC §3.4); named here for the message.
-_FIELD_LIMIT = 131072
+#: The longest cell read, in characters: the csv module's own default limit, which
+#: the library never changes (it is process-wide state). Edits in a review are held
+#: to it too.
+MAX_CELL_LENGTH: Final = 131072
 
 
 @attrs.frozen
@@ -149,6 +152,7 @@ def read_upload(
     max_rows: int | None = DEFAULT_MAX_ROWS,
     encoding: str | None = None,
     delimiter: str | None = None,
+    columns: Mapping[str, str | None] | None = None,
 ) -> Upload:
     """Read a CSV upload into records with spreadsheet row numbers (SPEC §3).
 
@@ -186,6 +190,7 @@ def read_upload(
         max_rows=max_rows,
         encoding=encoding,
         delimiter=delimiter,
+        columns=columns,
     )
     if not records:
         return upload
@@ -203,6 +208,7 @@ def read_records(
     max_rows: int | None = DEFAULT_MAX_ROWS,
     encoding: str | None = None,
     delimiter: str | None = None,
+    columns: Mapping[str, str | None] | None = None,
 ) -> tuple[Upload, list[RawRecord]]:
     """:func:`read_upload`, giving the records as plain tuples beside the upload.
 
@@ -227,7 +233,8 @@ def read_records(
     decoded = decode(content, encoding=encoding)
     if isinstance(decoded, Issue):
         return attrs.evolve(_failed(decoded), sha256=digest), []
-    upload, records = _Reader(decoded, delimiter, max_rows).read()
+    mapping = tuple(sorted(columns.items())) if columns else ()
+    upload, records = _Reader(decoded, delimiter, max_rows, mapping).read()
     return attrs.evolve(upload, sha256=digest), records
 
 
@@ -263,10 +270,17 @@ def _empty_file() -> Issue:
 class _Reader:
     """One read of a decoded upload; holds the state the steps share."""
 
-    def __init__(self, decoded: Decoded, delimiter: str | None, max_rows: int | None):
+    def __init__(
+        self,
+        decoded: Decoded,
+        delimiter: str | None,
+        max_rows: int | None,
+        mapping: _Mapping = (),
+    ):
         self.decoded = decoded
         self.forced = delimiter
         self.max_rows = max_rows
+        self.mapping = mapping
         self.warnings: list[Issue] = []
         if decoded.guessed:
             self.warnings.append(
@@ -335,12 +349,12 @@ class _Reader:
                 row += 1
                 if not "".join(cells).strip(_BLANK):
                     continue  # blank records still count as rows (SPEC §3.6)
-                columns, indexes, errors = _match_header(cells)
+                columns, indexes, errors = _match_header(cells, self.mapping)
                 width = len(cells)
                 break
             else:
                 return self.upload(delimiter=delimiter, errors=[_empty_file()])
-            self.warnings.extend(_unknown_columns(columns))
+            self.warnings.extend(_unknown_columns(columns, self.mapping))
             # Each record's values: every canonical column from its cell, or ""
             # from the padding when the column is absent (index -1) or the record
             # is short. A dict display with local indexes is twice as fast as
@@ -452,7 +466,7 @@ def _malformed(error: csv.Error, row: int) -> Issue:
     reason = str(error)
     if "field larger than field limit" in reason:
         message = (
-            f"Row {row} has a cell longer than {_FIELD_LIMIT:,} characters, which "
+            f"Row {row} has a cell longer than {MAX_CELL_LENGTH:,} characters, which "
             "usually means a quote opened there is never closed; check the quotes "
             "on that row."
         )
@@ -559,8 +573,12 @@ def _column_of(cell: str) -> str | None:
     return _cached_column(cell)
 
 
+#: The caller's header mapping (``ImportOptions.columns``) as sorted pairs.
+_Mapping = tuple[tuple[str, str | None], ...]
+
+
 def _match_header(
-    header: list[str],
+    header: list[str], mapping: _Mapping = ()
 ) -> tuple[list[ColumnMatch], dict[str, int], list[Issue]]:
     """Map the header cells to canonical columns (SPEC §2 header matching).
 
@@ -569,16 +587,21 @@ def _match_header(
     """
     cells = tuple(header)
     if sum(map(len, cells)) <= _CACHED_HEADER_LENGTH:
-        columns, indexes, errors = _cached_header_match(cells)
+        columns, indexes, errors = _cached_header_match(cells, mapping)
     else:
-        columns, indexes, errors = _header_match(cells)
+        columns, indexes, errors = _header_match(cells, mapping)
     return list(columns), dict(indexes), list(errors)
 
 
 def _header_match(
-    header: tuple[str, ...],
+    header: tuple[str, ...], mapping: _Mapping = ()
 ) -> tuple[tuple[ColumnMatch, ...], tuple[tuple[str, int], ...], tuple[Issue, ...]]:
-    """:func:`_match_header`'s answer, as immutable values."""
+    """:func:`_match_header`'s answer, as immutable values.
+
+    A header cell named in ``mapping`` (as written) takes the column the mapping
+    gives it, or is ignored for ``None``; the others are matched by their aliases.
+    """
+    chosen = dict(mapping)
     columns: list[ColumnMatch] = []
     indexes: dict[str, int] = {}
     headers_of: dict[str, list[str]] = {}
@@ -586,7 +609,7 @@ def _header_match(
         written = cell if cell.isascii() else cell.translate(_INVISIBLE)
         if not written.strip():
             continue  # an empty header cell (Excel's trailing ",,,") is not a column
-        column = _column_of(written)
+        column = chosen[written] if written in chosen else _column_of(written)
         columns.append(ColumnMatch(written, column))
         if column is not None:
             indexes.setdefault(column, index)
@@ -620,13 +643,19 @@ _cached_header_match = functools.lru_cache(maxsize=256)(_header_match)
 _ERRORS_KEY = header_key("errors")
 
 
-def _unknown_columns(columns: Sequence[ColumnMatch]) -> list[Issue]:
+def _unknown_columns(
+    columns: Sequence[ColumnMatch], mapping: _Mapping = ()
+) -> list[Issue]:
     # The `errors` column of the library's own error report is ignored without a
-    # warning, so a corrected report uploads cleanly (SPEC §8).
+    # warning, so a corrected report uploads cleanly; so are the cells the caller's
+    # mapping chose to ignore.
+    chosen = {header for header, column in mapping if column is None}
     ignored = [
         match.header
         for match in columns
-        if match.column is None and header_key(match.header) != _ERRORS_KEY
+        if match.column is None
+        and match.header not in chosen
+        and header_key(match.header) != _ERRORS_KEY
     ]
     if not ignored:
         return []
