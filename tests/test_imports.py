@@ -140,6 +140,21 @@ def test_importing_the_package_loads_no_heavy_dependency(tmp_path: Path) -> None
     assert [] == loaded(code, tmp_path)
 
 
+def test_importing_the_package_loads_none_of_its_modules(tmp_path: Path) -> None:
+    """``import userimport`` loads the package alone; a value class loads its own
+    module (and what that imports), not the flow."""
+    code = """
+import json, sys, userimport
+before = sorted(m for m in sys.modules if m.startswith("userimport"))
+userimport.UserRow
+after = sorted(m for m in sys.modules if m.startswith("userimport"))
+print(json.dumps([before, after]))
+"""
+    assert [["userimport"], ["userimport", "userimport.schema"]] == loaded(
+        code, tmp_path
+    )
+
+
 def test_the_converter_loads_cattrs_when_used(tmp_path: Path) -> None:
     """``userimport.converter`` imports cattrs on first use, and only cattrs."""
     code = f"import json, sys, userimport\nuserimport.converter\n{which(HEAVY)}"
@@ -175,12 +190,13 @@ def test_a_legacy_encoded_upload_loads_chardet(tmp_path: Path) -> None:
 
 
 def test_every_exported_name_resolves() -> None:
-    """Every name of the sorted ``__all__`` is an attribute of the package (those
-    loaded on first use included), ``from userimport import *`` gives them all,
-    and ``dir(userimport)`` lists them all."""
+    """Every name of the sorted ``__all__`` has a module to be imported from, is an
+    attribute of the package, comes with ``from userimport import *``, and is
+    listed by ``dir(userimport)``."""
     namespace: dict[str, object] = {}
     exec("from userimport import *", namespace)
     assert sorted(userimport.__all__) == userimport.__all__
+    assert userimport.__all__ == sorted(userimport._LAZY)
     assert [] == [name for name in userimport.__all__ if name not in namespace]
     assert [] == [
         name for name in userimport.__all__ if getattr(userimport, name) is None

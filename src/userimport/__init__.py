@@ -4,11 +4,12 @@ Read the upload whatever its encoding and delimiter, validate every row with cle
 issues, apply the organization hierarchy's visibility rules, review, and commit all
 rows or none. The documentation is in docs/.
 
-Importing the package is cheap: it loads the value classes (rows, issues,
-organizations, actors, stores) and nothing else. The flow, the outputs and the JSON
-converter are imported the first time one of their names is used (PEP 562), and
-with them chardet, email-validator and cattrs; ``from userimport import prepare``
-works as usual.
+Importing the package loads no module of it: each name below is imported from its
+module the first time it is used (PEP 562), so a web server or a test run pays for
+what it uses. ``from userimport import prepare`` works as usual. The value classes
+(rows, issues, organizations, actors, stores) need attrs only; the flow loads the
+reading and the validation, which import chardet and email-validator when an upload
+first needs them; the converter loads cattrs.
 """
 
 from __future__ import annotations
@@ -16,25 +17,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from userimport.access import Actor, visible_users
-from userimport.exceptions import (
-    CommitBlocked,
-    CommitConflict,
-    HierarchyError,
-    PreviewMismatch,
-    SealError,
-    StoreError,
-    UserImportError,
-)
-from userimport.hierarchy import Organization, OrgTree
-from userimport.issues import Issue, IssueCode, Severity
-from userimport.persistence import StoredUser, UserStore, UserWrite
-from userimport.schema import Role, UserRow
-from userimport.stores.memory import MemoryStore
-
 if TYPE_CHECKING:
-    # What type checkers see; at run time these come from __getattr__ below.
+    # What type checkers see; at run time the names come from __getattr__ below.
     from userimport._seal import seal, unseal
+    from userimport.access import Actor, visible_users
+    from userimport.exceptions import (
+        CommitBlocked,
+        CommitConflict,
+        HierarchyError,
+        PreviewMismatch,
+        SealError,
+        StoreError,
+        UserImportError,
+    )
     from userimport.flow import (
         Action,
         ImportOptions,
@@ -47,8 +42,13 @@ if TYPE_CHECKING:
         prepare,
         validate_user,
     )
+    from userimport.hierarchy import Organization, OrgTree
+    from userimport.issues import Issue, IssueCode, Severity
     from userimport.outputs import error_report, template
+    from userimport.persistence import StoredUser, UserStore, UserWrite
+    from userimport.schema import Role, UserRow
     from userimport.serialization import converter
+    from userimport.stores.memory import MemoryStore
 
 __all__ = [
     "Action",
@@ -88,24 +88,43 @@ __all__ = [
     "visible_users",
 ]
 
-#: The names imported on first use, and their modules: the flow loads reading and
-#: validation (and so chardet and email-validator), the converter loads cattrs.
+#: The module of each exported name, imported the first time the name is used.
 _LAZY: dict[str, str] = {
     "Action": "userimport.flow",
+    "Actor": "userimport.access",
+    "CommitBlocked": "userimport.exceptions",
+    "CommitConflict": "userimport.exceptions",
+    "HierarchyError": "userimport.exceptions",
     "ImportOptions": "userimport.flow",
     "ImportResult": "userimport.flow",
+    "Issue": "userimport.issues",
+    "IssueCode": "userimport.issues",
+    "MemoryStore": "userimport.stores.memory",
     "OnExisting": "userimport.flow",
+    "OrgTree": "userimport.hierarchy",
+    "Organization": "userimport.hierarchy",
     "Preview": "userimport.flow",
+    "PreviewMismatch": "userimport.exceptions",
     "ReviewRow": "userimport.flow",
+    "Role": "userimport.schema",
+    "SealError": "userimport.exceptions",
+    "Severity": "userimport.issues",
+    "StoreError": "userimport.exceptions",
+    "StoredUser": "userimport.persistence",
     "Summary": "userimport.flow",
+    "UserImportError": "userimport.exceptions",
+    "UserRow": "userimport.schema",
+    "UserStore": "userimport.persistence",
+    "UserWrite": "userimport.persistence",
     "commit": "userimport.flow",
-    "prepare": "userimport.flow",
-    "validate_user": "userimport.flow",
-    "error_report": "userimport.outputs",
-    "template": "userimport.outputs",
     "converter": "userimport.serialization",
+    "error_report": "userimport.outputs",
+    "prepare": "userimport.flow",
     "seal": "userimport._seal",
+    "template": "userimport.outputs",
     "unseal": "userimport._seal",
+    "validate_user": "userimport.flow",
+    "visible_users": "userimport.access",
 }
 
 # Defined for run time only, so that type checkers keep reporting a misspelt name
@@ -113,7 +132,7 @@ _LAZY: dict[str, str] = {
 if not TYPE_CHECKING:
 
     def __getattr__(name):
-        """Import a lazily exported name's module and keep the name (PEP 562)."""
+        """Import an exported name's module and keep the name (PEP 562)."""
         module = _LAZY.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
