@@ -68,6 +68,7 @@ from userimport import (
     _email,
     prepare,
     reading,
+    revise,
 )
 from userimport.validation import MAX_NAME_LENGTH, ROLE_ALIASES
 
@@ -76,6 +77,7 @@ ROUNDS = 25
 TRIES = 3
 PREPARE_TARGET = 6.0  # x the floor
 READ_VALIDATE_TARGET = 4.0  # x the floor
+REVISE_TARGET = 1.0  # x prepare of the same upload
 FRICTIONLESS_ROUNDS = 7
 FRICTIONLESS_TARGET = 10.0  # prepare at least this many times faster
 STREAM_SIZE = 100 * 1024 * 1024
@@ -243,6 +245,36 @@ def frictionless_validator(data: bytes) -> Callable[[], Any] | None:
         return resource.validate()
 
     return validate
+
+
+def figures_revise(*, rounds: int = ROUNDS) -> list[Figure]:
+    """``revise`` of a 200-row review with one edit, against ``prepare`` of it."""
+    data = upload()
+    actor, orgs, store = company()
+    preview = prepare(data, actor=actor, orgs=orgs, store=store)
+    check(preview, ROWS)
+    edits = {5: {"first_name": "Edited"}}
+    timed = side_by_side(
+        {
+            "prepare": functools.partial(
+                prepare, data, actor=actor, orgs=orgs, store=store
+            ),
+            "revise": functools.partial(
+                revise, preview, edits=edits, actor=actor, orgs=orgs, store=store
+            ),
+        },
+        rounds=rounds,
+        tries=TRIES,
+    )
+    ratio = timed.ratio("revise", "prepare")
+    return [
+        Figure(
+            f"revise of a {ROWS}-row review (one edit), vs prepare of the upload",
+            f"{ratio:.2f}x",
+            f"<= {REVISE_TARGET:g}x",
+            ratio <= REVISE_TARGET,
+        )
+    ]
 
 
 def figures_frictionless(*, rounds: int = FRICTIONLESS_ROUNDS) -> list[Figure]:

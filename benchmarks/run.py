@@ -33,6 +33,7 @@ from common import Figure, format_table
 #: walk every object of the process (see docs/benchmarks.md).
 SECTIONS: Sequence[tuple[str, str, str]] = (
     ("prepare, 200 rows", "bench_prepare", "figures_200"),
+    ("revise, 200 rows", "bench_prepare", "figures_revise"),
     ("no row limit", "bench_prepare", "figures_bulk"),
     ("upload stream", "bench_prepare", "figures_stream"),
     ("encoding detection", "bench_reading", "figures_detection"),
@@ -43,6 +44,7 @@ SECTIONS: Sequence[tuple[str, str, str]] = (
 #: The order of the sections in the table.
 TABLE_ORDER: Sequence[str] = (
     "prepare, 200 rows",
+    "revise, 200 rows",
     "frictionless-py",
     "upload stream",
     "encoding detection",

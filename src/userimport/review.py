@@ -105,9 +105,15 @@ class ReviewContext:
     checks: tuple[Check, ...]
 
 
-def blank_values(values: Mapping[str, str]) -> dict[str, str]:
-    """Every canonical column of ``values``, ``""`` where it is missing."""
+def blank_values(values: Mapping[str, str]) -> Mapping[str, str]:
+    """Every canonical column of ``values``, ``""`` where it is missing, and no other
+    key (``values`` itself when it holds exactly the canonical columns)."""
+    if values.keys() == _COLUMN_SET:
+        return values
     return {column: values.get(column, "") for column in COLUMNS}
+
+
+_COLUMN_SET = frozenset(COLUMNS)
 
 
 #: What identifies the template's example rows: email key and names.
