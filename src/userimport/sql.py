@@ -530,8 +530,9 @@ class SQLStore:
 
         Raises:
             HierarchyError: The result would be inconsistent (unknown parent,
-                duplicate id in ``orgs``, cycle, empty id or name); nothing was
-                written.
+                duplicate id in ``orgs``, cycle, empty id or name) or would hold a
+                name with a hidden character or with whitespace around it; nothing
+                was written.
             StoreError: The database failed; nothing was written.
         """
         given = list(orgs)
@@ -578,7 +579,9 @@ class SQLStore:
 
         Raises:
             HierarchyError: The stored data is inconsistent (edited outside the
-                store).
+                store), or holds a name that a tree no longer accepts (a hidden
+                character, whitespace around it), stored by an earlier version:
+                rename it with :meth:`add_organizations`.
             StoreError: The database failed.
         """
         with self._transaction(write=False) as conn:
