@@ -28,8 +28,10 @@ How a commit stays atomic and race-free:
   with other writers of these tables) is retried a few times first.
 
 The email key is computed by the application (:func:`~userimport.schema.email_key`:
-NFKC, then a full Unicode case fold) and stored in its own column, because SQLite's
-``NOCASE`` and ``lower()`` fold only ASCII (https://www.sqlite.org/datatype3.html#collation).
+the local part NFKC-normalised and case-folded, the domain's IDNA A-label form) and
+stored in its own column, because SQLite's ``NOCASE`` and ``lower()`` fold only
+ASCII (https://www.sqlite.org/datatype3.html#collation). :meth:`SQLStore.rekey`
+recomputes the column when the rule changes.
 On PostgreSQL, keys and organization ids use the ``"C"`` collation, so the database
 orders them by code point exactly as Python does, whatever the database's locale.
 """
@@ -69,7 +71,7 @@ from sqlalchemy.pool import StaticPool
 from userimport.exceptions import CommitConflict, StoreError
 from userimport.hierarchy import Organization, OrgTree
 from userimport.persistence import StoredUser, UserWrite, conflicting_keys
-from userimport.schema import Role, UserRow
+from userimport.schema import Role, UserRow, email_key
 
 __all__ = ["SQLStore", "metadata", "organizations", "users"]
 
@@ -519,6 +521,69 @@ class SQLStore:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
             metadata.create_all(conn)
 
+    def rekey(self) -> int:
+        """Recompute every user's ``email_key`` with the current rule; idempotent.
+
+        For a database written by a version whose key folded the domain the Unicode
+        way (``faß.de`` as ``fass.de``) rather than taking its IDNA2008 A-label form:
+        run it once after upgrading, before the next import. Users with an ASCII
+        domain keep their key. It runs in one transaction, which waits for (and,
+        on PostgreSQL, blocks) other writers but not readers.
+
+        Returns:
+            How many users got a new key (0 on a second run).
+
+        Raises:
+            StoreError: Two users would share a key under the current rule (their
+                addresses are one mailbox, e.g. ``x@bücher.de`` and
+                ``x@xn--bcher-kva.de``): the message names their ids, and nothing
+                was changed; merge or delete one of them and run it again. Or the
+                database failed, and nothing was changed.
+        """
+        with self._transaction(write=True) as conn:
+            if self._dialect == "postgresql":
+                # No commit may create a key this run is about to give, or the
+                # reverse, until the new keys are in.
+                conn.exec_driver_sql("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+            query = sa.select(users.c.id, users.c.email, users.c.email_key)
+            changed = {
+                user_id: key
+                for user_id, email, old in conn.execute(query)
+                if (key := email_key(email)) != old
+            }
+            if not changed:
+                return 0
+            holders: dict[str, list[int]] = {}
+            for user_id, key in changed.items():
+                holders.setdefault(key, []).append(user_id)
+            # Unchanged users keep their keys: a new key may already be one of them.
+            kept = conn.execute(self._ids_by_key, self._params(holders))
+            for key, user_id in kept:
+                if user_id not in changed:
+                    holders[key].append(user_id)
+            shared = sorted(sorted(ids) for ids in holders.values() if len(ids) > 1)
+            if shared:
+                groups = "; ".join(" and ".join(map(str, ids)) for ids in shared)
+                raise StoreError(
+                    "Some users are one mailbox under the current email key (user "
+                    f"ids {groups}); merge or delete the extra users and re-key "
+                    "again. Nothing was changed."
+                )
+            update = (
+                sa.update(users)
+                .where(users.c.id == sa.bindparam("user_id"))
+                .values(email_key=sa.bindparam("new_key"))
+            )
+            # Two steps, so that no statement sees two rows with one key while
+            # keys move between users: first a placeholder no address can have
+            # (every address has an "@"), then the new key.
+            for keys in ({i: f"rekey {i}" for i in changed}, changed):
+                conn.execute(
+                    update,
+                    [{"user_id": i, "new_key": key} for i, key in keys.items()],
+                )
+            return len(changed)
+
     # -- organizations ---------------------------------------------------------
 
     def add_organizations(self, orgs: Iterable[Organization]) -> None:
@@ -674,7 +739,7 @@ class SQLStore:
 
     def _apply(self, conn: Connection, writes: Sequence[UserWrite]) -> list[StoredUser]:
         """Re-check, then write in email-key order, inside ``conn``'s transaction."""
-        keys = [w.key for w in writes]  # computed once: NFKC and casefold cost
+        keys = [w.key for w in writes]  # computed once: folding and IDNA cost
         conflicts = conflicting_keys(writes, self._involved(conn, writes, keys))
         if conflicts:
             raise CommitConflict(
