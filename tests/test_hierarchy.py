@@ -5,10 +5,18 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import event, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from userimport import HierarchyError, Organization, OrgTree
+from userimport import (
+    Actor,
+    HierarchyError,
+    IssueCode,
+    MemoryStore,
+    Organization,
+    OrgTree,
+    validate_user,
+)
 from userimport.hierarchy import organizations_from_csv
 
 # A 4-level tree: root -> countries -> cities -> offices, plus a second root.
@@ -429,6 +437,174 @@ def test_hierarchy_error_is_a_value_error() -> None:
         OrgTree([Organization("a", "A", "a")])
 
 
+# -- names -----------------------------------------------------------------------------
+
+#: The characters a name may not hold, written out independently of the library: C0
+#: and C1 controls, bidirectional marks, embeddings, overrides and isolates,
+#: zero-width characters and the byte-order mark, line and paragraph separators.
+HIDDEN = "".join(
+    [chr(code) for code in range(0x20)]
+    + [chr(code) for code in range(0x7F, 0xA0)]
+    + list("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    + list("\u200b\u200c\u200d\u2060\ufeff\u2028\u2029")
+)
+
+
+def refusal(orgs: list[Organization]) -> HierarchyError:
+    """The error building a tree of ``orgs`` raises."""
+    with pytest.raises(HierarchyError) as caught:
+        OrgTree(orgs)
+    return caught.value
+
+
+def is_safe_to_print(text: str) -> bool:
+    """Whether ``text`` holds none of the hidden characters."""
+    return not any(char in HIDDEN for char in text)
+
+
+@pytest.mark.parametrize(
+    ("name", "described"),
+    [
+        (
+            "Sales\u202eslx.exe",
+            "text-direction control character (U+202E) at position 6",
+        ),
+        ("Sa\u200bles", "zero-width character (U+200B) at position 3"),
+        ("Sales\ufeff", "zero-width character (U+FEFF) at position 6"),
+        ("\u2066Sales", "text-direction control character (U+2066) at position 1"),
+        ("Sales\x1b[2J", "control character (U+001B) at position 6"),
+        ("Sales\tMadrid", "a tab (U+0009) at position 6"),
+        ("Sales\nMadrid", "a line break (U+000A) at position 6"),
+        ("Sales\u2028Madrid", "a line break (U+2028) at position 6"),
+        ("Sales\n", "a line break (U+000A) at position 6"),
+    ],
+)
+def test_a_name_with_a_hidden_character_is_refused(name: str, described: str) -> None:
+    """A name holding a character that cannot be seen is refused like a cell of an
+    upload: the error names the organization, quotes the name with escapes, and
+    says which character it is and where."""
+    error = refusal([Organization("r", "Root"), Organization("sales", name, "r")])
+    assert ("sales",) == error.ids
+    assert str(error).startswith(f"Organization 'sales' has the name {name!r}, ")
+    assert described in str(error)
+    assert is_safe_to_print(str(error))
+
+
+@pytest.mark.parametrize("name", [" Sales", "Sales ", "Sales\u00a0", "\u3000Sales"])
+def test_a_name_with_whitespace_around_it_is_refused(name: str) -> None:
+    """Whitespace before or after a name is refused, not trimmed: the tree keeps
+    the organizations exactly as given."""
+    error = refusal([Organization("r", "Root"), Organization("sales", name, "r")])
+    assert ("sales",) == error.ids
+    expected = (
+        f"Organization 'sales' has the name {name!r}, which starts or ends with "
+        "whitespace; remove it."
+    )
+    assert expected == str(error)
+
+
+def test_every_refused_name_is_in_ids_and_the_first_is_described() -> None:
+    """Several names with hidden characters: ``ids`` has them all, the message
+    describes the first and names the others."""
+    orgs = [
+        Organization("r", "Root"),
+        Organization("a", "A\u202e", "r"),
+        Organization("b", "B", "r"),
+        Organization("c", "C\u200d", "r"),
+        Organization("d", "D\x00", "r"),
+    ]
+    error = refusal(orgs)
+    assert ("a", "c", "d") == error.ids
+    assert "(U+202E) at position 2" in str(error)
+    assert str(error).endswith(" The names of 'c', 'd' hold hidden characters too.")
+
+
+def test_hidden_characters_are_reported_before_whitespace() -> None:
+    """A tree with both kinds of bad names reports the hidden characters first."""
+    error = refusal([Organization("a", "A "), Organization("b", "B\u202e")])
+    assert ("b",) == error.ids
+
+
+def test_a_long_name_is_shortened_in_the_message() -> None:
+    """The message quotes at most 60 characters of a name, and stays one line."""
+    error = refusal([Organization("a", "A" * 500 + "\u202e")])
+    assert f"'{'A' * 59}\u2026'" in str(error)
+    assert "at position 501" in str(error)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ventas\u00a0Madrid", "Ventas\u3000Madrid", "Ventas  Madrid", "R/D", "Señor's"],
+)
+def test_visible_characters_and_inner_spaces_are_accepted(name: str) -> None:
+    """Any space inside a name (no-break, ideographic, two spaces) is visible and
+    accepted, and so is every printable character."""
+    assert name == OrgTree([Organization("a", name)]).path_text("a")
+
+
+def test_a_hostile_organizations_file_is_refused_by_the_tree() -> None:
+    """The CSV loader trims the cells; what it cannot trim, a hidden character
+    inside a name, the tree refuses."""
+    orgs = organizations_from_csv("id,name,parent\nr, Root ,\nx,Sales\u202exls.exe,r\n")
+    assert Organization("r", "Root") == orgs[0]
+    assert ("x",) == refusal(orgs).ids
+
+
+ANY_NAMES = st.one_of(
+    st.text(min_size=1),
+    st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs")), min_size=1),
+    st.builds(
+        lambda head, char, tail: head + char + tail,
+        st.text(),
+        st.sampled_from(HIDDEN),
+        st.text(),
+    ),
+    st.builds(
+        lambda space, name: space + name,
+        st.sampled_from(" \u00a0\u3000\t"),
+        st.text(min_size=1),
+    ),
+)
+
+
+@given(ANY_NAMES)
+def test_a_name_is_accepted_exactly_when_it_renders_as_it_is(name: str) -> None:
+    """A name is accepted exactly when it holds no hidden character and no
+    whitespace around it; then it appears verbatim in the path text and in the
+    review's message for an ambiguous reference; else the error names the id and is
+    itself safe to print."""
+    orgs = [
+        Organization("org-root", "Root"),
+        Organization("org-1", name, "org-root"),
+        Organization("org-2", name, "org-root"),
+    ]
+    assume(name not in {"org-root", "org-1", "org-2"})  # an id wins over a name
+    blank = not name.strip()
+    acceptable = is_safe_to_print(name) and name == name.strip() and not blank
+    event(f"acceptable: {acceptable}")
+    if not acceptable:
+        error = refusal(orgs)
+        assert "org-1" in error.ids
+        assert is_safe_to_print(str(error))
+        return
+    tree = OrgTree(orgs)
+    assert f"Root / {name}" == tree.path_text("org-1")
+    review = validate_user(
+        {
+            "first_name": "Ana",
+            "last_name": "Gil",
+            "email": "ana@example.com",
+            "organization": name,
+        },
+        actor=Actor("org-root"),
+        orgs=tree,
+        store=MemoryStore(),
+    )
+    [issue] = [i for i in review.issues if i.column == "organization"]
+    assert IssueCode.AMBIGUOUS_ORGANIZATION == issue.code
+    assert f"“Root / {name}”" in issue.message
+
+
 # -- size ------------------------------------------------------------------------------
 
 DEPTH = 5_000
@@ -461,7 +637,9 @@ def test_long_cycle() -> None:
 
 # -- properties ------------------------------------------------------------------------
 
-NAMES = ["Sales", "sales ", "Team", "HQ", "People"]
+NAMES = ["Sales", "SALES", "Team", "HQ", "People"]
+#: References may carry spaces the names cannot.
+REFS = [*NAMES, "sales "]
 
 
 @st.composite
@@ -520,7 +698,7 @@ def test_tree_agrees_with_naive_walk(orgs: list[Organization]) -> None:
         assert frozenset(subtree) == tree.subtree_ids(org.id)
         names = tuple(by_id[x].name for x in reversed(ancestors[org.id]))
         assert names == tree.path(org.id)
-        for name in NAMES:
+        for name in REFS:
             key = name.casefold().strip()
             expected = [x for x in subtree if by_id[x].name.casefold().strip() == key]
             assert sorted(expected) == sorted(

@@ -1,4 +1,4 @@
-"""The organization hierarchy: ``Organization`` and ``OrgTree`` (SPEC §5, §10).
+"""The organization hierarchy: ``Organization`` and ``OrgTree``.
 
 An administrator acts on its own organization and everything below it, so almost every
 decision of an import asks "is this organization inside that one?". :class:`OrgTree`
@@ -9,7 +9,14 @@ tour). Nothing here recurses, so a chain or a cycle of any length is handled.
 
 Organization references typed into an upload (an id, a name or a path) are resolved
 only inside the importer's subtree, so the answer never reveals whether an
-organization outside it exists (SPEC §4, ``unknown_organization``).
+organization outside it exists (``unknown_organization``).
+
+Organization names are shown to administrators as they are: in paths, in the
+review's messages (an ambiguous reference lists its candidates by path), in error
+reports opened in a spreadsheet. So a tree accepts no name with a hidden character
+(a control, bidirectional or zero-width character, the rule of upload cells, in
+:mod:`userimport._characters`) nor with whitespace around it, and any text built from
+its names can quote them verbatim: they display as what they are.
 """
 
 from __future__ import annotations
@@ -23,17 +30,20 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
+from userimport._characters import hidden_character
 from userimport.exceptions import HierarchyError
 from userimport.schema import header_key
 
 __all__ = ["PATH_SEPARATOR", "OrgTree", "Organization", "organizations_from_csv"]
 
-#: Separates the names of a path such as ``"Acme / Spain / Madrid"`` (SPEC §2);
+#: Separates the names of a path such as ``"Acme / Spain / Madrid"``;
 #: spaces around it are optional.
 PATH_SEPARATOR = "/"
 
 #: How many ids an error message names before it says "and N more".
 _SHOWN_IDS = 5
+#: How many characters of a name an error message shows.
+_SHOWN_NAME = 60
 
 
 @attrs.frozen
@@ -86,6 +96,12 @@ class OrgTree:
     ``ids`` name the offending organizations, for:
 
     * an empty (or blank) id or name;
+    * a name holding a hidden character: a control character (tab and line breaks
+      included), a bidirectional control such as U+202E RIGHT-TO-LEFT OVERRIDE, a
+      zero-width character or U+FEFF, or a line or paragraph separator, as an
+      upload's cells may not (the message says which character and where);
+    * a name with whitespace before or after it (loaders trim what they read; the
+      tree keeps names exactly as given, so it refuses them rather than trims);
     * a duplicate id (``ids`` are the duplicated ids);
     * a parent id that names no organization (``ids`` are the organizations that
       name it; the message also names the missing parents);
@@ -205,7 +221,7 @@ class OrgTree:
     # -- scope ------------------------------------------------------------------------
 
     def is_within(self, org_id: str, ancestor_id: str) -> bool:
-        """Whether ``org_id`` is ``ancestor_id`` or below it (SPEC §10).
+        """Whether ``org_id`` is ``ancestor_id`` or below it.
 
         ``is_within(x, x)`` is true; ``False`` if either id is unknown.
         """
@@ -217,7 +233,7 @@ class OrgTree:
         return a <= p < self._end[a]
 
     def subtree_ids(self, org_id: str) -> frozenset[str]:
-        """The ids of ``org_id`` and of every organization below it (SPEC §10).
+        """The ids of ``org_id`` and of every organization below it.
 
         Empty for an unknown id, so a scope built from it contains nothing.
         """
@@ -227,7 +243,7 @@ class OrgTree:
         return frozenset(self._ids[p : self._end[p]])
 
     def path(self, org_id: str, *, within: str | None = None) -> tuple[str, ...]:
-        """The names from the root down to ``org_id`` (SPEC §10).
+        """The names from the root down to ``org_id``.
 
         Args:
             org_id: The organization.
@@ -258,7 +274,11 @@ class OrgTree:
         return tuple(reversed(names))
 
     def path_text(self, org_id: str, *, within: str | None = None) -> str:
-        """:meth:`path` as text, ``"Acme / Spain / Madrid"``; resolvable again."""
+        """:meth:`path` as text, ``"Acme / Spain / Madrid"``; resolvable again.
+
+        Safe to quote as it is in a message or a spreadsheet cell: the tree accepts
+        no name with a hidden character, so the text displays as what it is.
+        """
         return f" {PATH_SEPARATOR} ".join(self.path(org_id, within=within))
 
     # -- references -------------------------------------------------------------------
@@ -266,7 +286,7 @@ class OrgTree:
     def candidates(self, ref: str, *, within: str) -> tuple[Organization, ...]:
         """Every organization inside ``within``'s subtree that ``ref`` designates.
 
-        ``ref`` is tried, in this order, as (SPEC §10):
+        ``ref`` is tried, in this order, as:
 
         1. an id (exact): if it is inside the subtree, that organization alone;
         2. a name, ignoring case, accents' encoding (NFC/NFD) and runs of spaces:
@@ -274,10 +294,9 @@ class OrgTree:
         3. a path of names separated by ``/``, either from a root
            (``"Acme / Spain / Madrid"``) or starting at ``within`` or at any
            organization under it (``"Spain / Madrid"`` or ``"Madrid / Sales"``
-           when ``within`` is the root Acme). SPEC §10 names paths from a root and
-           from ``within``; administrators also write paths from the level below
-           their own, so any path ending inside the subtree is accepted, and two
-           matches are simply ambiguous.
+           when ``within`` is the root Acme). Administrators also write paths from
+           the level below their own, so any path ending inside the subtree is
+           accepted, and two matches are simply ambiguous.
 
         Organizations outside the subtree are never considered, so the answer is
         the same whether they exist or not. An unknown ``within`` contains nothing.
@@ -335,7 +354,8 @@ class OrgTree:
 
 
 def _index(orgs: Sequence[Organization]) -> dict[str, int]:
-    """The input position of each id; rejects blank ids and names, and duplicates."""
+    """The input position of each id; rejects blank ids, names that could not be
+    shown as they are, and duplicate ids."""
     blank = [org.id for org in orgs if not org.id.strip() or not org.name.strip()]
     if blank:
         raise HierarchyError(
@@ -343,6 +363,15 @@ def _index(orgs: Sequence[Organization]) -> dict[str, int]:
             f"{_quoted(blank)}.",
             ids=tuple(blank),
         )
+    # Printable names without edge whitespace are the rule; only the others are
+    # looked at closely (str.isprintable is false for every hidden character).
+    unusual = [
+        org
+        for org in orgs
+        if not org.name.isprintable() or org.name != org.name.strip()
+    ]
+    if unusual:
+        _check_names(unusual)
     index = {org.id: i for i, org in enumerate(orgs)}
     if len(index) < len(orgs):
         counts = Counter(org.id for org in orgs)
@@ -352,6 +381,60 @@ def _index(orgs: Sequence[Organization]) -> dict[str, int]:
             ids=ids,
         )
     return index
+
+
+def _check_names(orgs: Sequence[Organization]) -> None:
+    """Refuse names with a hidden character, then names with whitespace around them.
+
+    The hidden characters are the ones an upload's cells may not hold
+    (:mod:`userimport._characters`): a name is shown in messages, paths, the review
+    and spreadsheets, where such a character would make it read as something else.
+    Whitespace around a name is refused rather than trimmed: the tree holds the
+    organizations exactly as given (and a store keeps what the tree accepted), and
+    the loaders trim what they read, as cells are trimmed.
+    """
+    hidden = [
+        (org, found)
+        for org in orgs
+        if (found := hidden_character(org.name)) is not None
+    ]
+    if hidden:
+        (org, found), *others = hidden
+        message = (
+            f"Organization {org.id!r} has the name {_shown(org.name)}, which contains "
+            f"{found.description}."
+        )
+        if others:
+            ids = [other.id for other, _ in others]
+            message += (
+                f" The name of {ids[0]!r} holds a hidden character too."
+                if len(ids) == 1
+                else f" The names of {_quoted(ids)} hold hidden characters too."
+            )
+        raise HierarchyError(message, ids=tuple(org.id for org, _ in hidden))
+    spaced = [org for org in orgs if org.name != org.name.strip()]
+    if spaced:
+        org = spaced[0]
+        message = (
+            f"Organization {org.id!r} has the name {_shown(org.name)}, which starts "
+            "or ends with whitespace; remove it."
+        )
+        if len(spaced) > 1:
+            ids = [other.id for other in spaced[1:]]
+            message += (
+                f" The name of {ids[0]!r} does too."
+                if len(ids) == 1
+                else f" The names of {_quoted(ids)} do too."
+            )
+        raise HierarchyError(message, ids=tuple(org.id for org in spaced))
+
+
+def _shown(name: str) -> str:
+    """A name quoted for an error message: ``repr``, so that every character that
+    is not printable shows as an escape (``'Sales\\u202e'``), shortened to a line."""
+    if len(name) > _SHOWN_NAME:
+        name = name[: _SHOWN_NAME - 1] + "\u2026"
+    return repr(name)
 
 
 def _parents(orgs: Sequence[Organization], index: dict[str, int]) -> list[int]:
@@ -443,7 +526,8 @@ def organizations_from_csv(text: str) -> list[Organization]:
 
     Headers are matched like the user template's (case, spaces, ``_`` and ``-``
     ignored; ``parent_id`` is accepted); values are trimmed; blank lines are
-    skipped. The structure (parents, cycles) is checked by :class:`OrgTree`.
+    skipped. The structure (parents, cycles) and the names' characters are checked
+    by :class:`OrgTree`.
 
     Raises:
         HierarchyError: A row cannot be read; the message gives its row number

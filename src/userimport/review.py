@@ -132,6 +132,11 @@ def _organization_issue(
     An organization outside the subtree gets exactly the message of one that does not
     exist, so existence never leaks. An ambiguous reference names the candidates by
     their paths from the actor's own organization, never above it.
+
+    Both texts are quoted as they are, safely: ``ref`` is a cell that passed the
+    hidden-character rule, and the paths are made of names that :class:`OrgTree`
+    accepted under the same rule, so neither holds a control, bidirectional or
+    zero-width character that would make the message read as something else.
     """
     if not found:
         return Issue.error(

@@ -260,6 +260,30 @@ def test_bad_organizations_never_land(store: SQLStore, bad: list[Organization]) 
     assert set(ORGS) == set(store.org_tree())
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["Sales\u202eslx.exe", "Sa\u200bles", "Sales\x1b[2J", "Sales\nHQ", " Sales"],
+    ids=["rtl-override", "zero-width", "terminal-escape", "line-break", "space"],
+)
+def test_a_hostile_organization_name_never_lands(store: SQLStore, name: str) -> None:
+    """A batch with a name holding a hidden character (or whitespace around it) is
+    refused with a ``HierarchyError`` naming that organization, and nothing of the
+    batch is written: neither the new organizations nor the rename."""
+    store.add_organizations(ORGS)
+    batch = [
+        Organization("it", "Italy", "root"),
+        Organization("es", "España", "root"),
+        Organization("sales", name, "es"),
+    ]
+
+    with pytest.raises(HierarchyError) as caught:
+        store.add_organizations(batch)
+
+    assert ("sales",) == caught.value.ids
+    assert f"Organization 'sales' has the name {name!r}," in str(caught.value)
+    assert ORGS == list(store.org_tree())
+
+
 # -- reading in the database ---------------------------------------------------------
 
 # Code-point order differs from most locales' order here (accents, case, ß, CJK).
