@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import attrs
 
+from userimport._messages import language, listing, message, say
 from userimport.access import Actor
 from userimport.decoding import Readable
 from userimport.exceptions import (
@@ -30,6 +31,7 @@ from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.preview import ImportOptions, ImportResult, Preview, Summary
 from userimport.reading import MAX_CELL_LENGTH, read_records
 from userimport.review import (
+    FIELD_NAMES,
     Action,
     Check,
     OnExisting,
@@ -101,8 +103,9 @@ def prepare(
     # A re-uploaded error report: undo the formula guard the library itself added
     # (formulas.protect_cell), so the values come back exactly as first uploaded.
     unprotected = [(r, unprotect_values(v), found) for r, v, found in records]
-    rows, _ = review_rows(unprotected, ctx, store)
-    issues = [*upload.issues]
+    reviewed, _ = review_rows(unprotected, ctx, store)
+    rows = _said(reviewed, options.locale)
+    issues = [*_said_issues(upload.issues, options.locale)]
     for review_row in rows:
         issues.extend(review_row.issues)
     return Preview(
@@ -117,6 +120,7 @@ def prepare(
         actor=actor,
         options_fingerprint=options.fingerprint,
         upload_sha256=upload.sha256,
+        locale=language(options.locale),
     )
 
 
@@ -145,7 +149,7 @@ def validate_user(
         actor, orgs, options.on_existing, options.default_role, options.checks
     )
     rows, _ = review_rows([(None, blank_values(values), ())], ctx, store)
-    return rows[0]
+    return _said(rows, options.locale)[0]
 
 
 def commit(
@@ -191,7 +195,12 @@ def commit(
     options = options if options is not None else ImportOptions()
     _check_binding(preview, actor, options)
     if any(issue.is_error for issue in preview.file_issues):
-        raise CommitBlocked("The file has errors that block the whole import.")
+        raise CommitBlocked(
+            say(
+                message("The file has errors that block the whole import."),
+                options.locale,
+            )
+        )
     ctx = _context(
         actor, orgs, options.on_existing, options.default_role, options.checks
     )
@@ -215,20 +224,38 @@ def commit(
             reasons[now.row] = reason
     if reasons:
         numbers = tuple(row for row in reasons if row is not None)
+        text = message(
+            "{rows} would not be imported as reviewed, so nothing was written "
+            "({reasons}); review the file again.",
+            rows=_rows_label(list(reasons)),
+            reasons=listing(
+                (
+                    message("row {row}: {reason}", row=row, reason=reason)
+                    for row, reason in reasons.items()
+                ),
+                "; ",
+            ),
+        )
         raise CommitConflict(
-            f"{_rows_label(list(reasons))} would not be imported as reviewed, so "
-            "nothing was written ("
-            + "; ".join(f"row {row}: {reason}" for row, reason in reasons.items())
-            + "); review the file again.",
+            say(text, options.locale),
             rows=numbers,
-            reasons={row: reasons[row] for row in numbers},
+            reasons={row: say(reasons[row], options.locale) for row in numbers},
         )
     invalid = [row for row in left_out if row.row not in dropped]
     if invalid and not skip_invalid:
+        label = _rows_label([r.row for r in invalid])
+        text = (
+            message(
+                "{rows} has errors; fix it, or import only the valid rows.", rows=label
+            )
+            if len(invalid) == 1
+            else message(
+                "{rows} have errors; fix them, or import only the valid rows.",
+                rows=label,
+            )
+        )
         raise CommitBlocked(
-            f"{_rows_label([r.row for r in invalid])} "
-            f"{'has' if len(invalid) == 1 else 'have'} errors; fix them, or import "
-            "only the valid rows.",
+            say(text, options.locale),
             rows=tuple(r.row for r in invalid if r.row is not None),
         )
 
@@ -241,7 +268,7 @@ def commit(
     # same users lock them in the same order and never deadlock; the result lists
     # the users in row order.
     order = sorted(range(len(writes)), key=lambda index: writes[index].key)
-    stored = _apply(store, [writes[index] for index in order], rows)
+    stored = _apply(store, [writes[index] for index in order], rows, options.locale)
     in_rows: list[StoredUser | None] = [None] * len(writes)
     for index, user in zip(order, stored, strict=True):
         in_rows[index] = user
@@ -340,7 +367,8 @@ def revise(
         else row
         for row in preview.rows
     ]
-    rows, _ = _review_again(edited, dropped, ctx, store)
+    reviewed, _ = _review_again(edited, dropped, ctx, store)
+    rows = _said(reviewed, options.locale)
     issues = [*preview.file_issues, *(issue for row in rows for issue in row.issues)]
     return attrs.evolve(
         preview, rows=tuple(rows), issues=tuple(issues), summary=Summary.of(rows)
@@ -354,6 +382,24 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _said(rows: Sequence[ReviewRow], locale: str) -> list[ReviewRow]:
+    """The rows with their issues said in the language of ``locale``."""
+    if language(locale) == "en":
+        return list(rows)
+    return [
+        attrs.evolve(row, issues=_said_issues(row.issues, locale))
+        if row.issues
+        else row
+        for row in rows
+    ]
+
+
+def _said_issues(issues: Sequence[Issue], locale: str) -> tuple[Issue, ...]:
+    if language(locale) == "en":
+        return tuple(issues)
+    return tuple(attrs.evolve(i, message=say(i.message, locale)) for i in issues)
 
 
 def _is_left_out(row: ReviewRow) -> bool:
@@ -408,66 +454,93 @@ def _check_binding(preview: Preview, actor: Actor, options: ImportOptions) -> No
     """Refuse a preview made for another actor or other options, or too long."""
     if preview.actor != actor:
         raise PreviewMismatch(
-            "This review was made for another administrator (or altered); "
-            "upload the file again."
+            say(
+                message(
+                    "This review was made for another administrator (or altered); "
+                    "upload the file again."
+                ),
+                options.locale,
+            )
         )
     if preview.options_fingerprint != options.fingerprint:
         raise PreviewMismatch(
-            "This review was made with other import options (or altered); "
-            "upload the file again."
+            say(
+                message(
+                    "This review was made with other import options (or altered); "
+                    "upload the file again."
+                ),
+                options.locale,
+            )
         )
     if options.max_rows is not None and len(preview.rows) > options.max_rows:
         raise PreviewMismatch(
-            f"This review holds {len(preview.rows)} rows, more than the limit of "
-            f"{options.max_rows}; it was altered. Upload the file again."
+            say(
+                message(
+                    "This review holds {count} rows, more than the limit of {limit}; "
+                    "it was altered. Upload the file again.",
+                    count=len(preview.rows),
+                    limit=options.max_rows,
+                ),
+                options.locale,
+            )
         )
-
-
-#: The user fields a commit compares with the review, with their names for people.
-_FIELD_NAMES = {column: column.replace("_", " ") for column in COLUMNS}
 
 
 def _difference(before: ReviewRow, now: ReviewRow) -> str | None:
     """What would be written differently for a row than was reviewed, or ``None``."""
     if now.action is not before.action:
-        return f"it was to {_verb(before.action)} and would now {_verb(now.action)}"
+        return message(
+            "it was to {before} and would now {now}",
+            before=_VERBS[before.action],
+            now=_VERBS[now.action],
+        )
     if before.user != now.user:
         if before.user is None or now.user is None:
-            return "its user differs from the review"
+            return message("its user differs from the review")
         fields = [
             name
-            for column, name in _FIELD_NAMES.items()
+            for column, name in FIELD_NAMES.items()
             if getattr(before.user, column) != getattr(now.user, column)
         ]
-        return f"its {', '.join(fields)} would differ from the review"
+        return message(
+            "its {fields} would differ from the review", fields=listing(fields)
+        )
     if dict(before.changes) != dict(now.changes):
-        return "the changes of its update differ from the review"
+        return message("the changes of its update differ from the review")
     return None
 
 
-def _verb(action: Action) -> str:
-    return {
-        Action.CREATE: "create a user",
-        Action.UPDATE: "update a user",
-        Action.SKIP: "be skipped",
-        Action.INVALID: "be invalid",
-    }[action]
+_VERBS = {
+    Action.CREATE: message("create a user"),
+    Action.UPDATE: message("update a user"),
+    Action.SKIP: message("be skipped"),
+    Action.INVALID: message("be invalid"),
+}
 
 
 def _rows_label(rows: Sequence[int | None]) -> str:
     """``Row 2``, ``Rows 2, 5 and 9``, or ``Rows 2, 3, ... and 40 more``."""
     numbers = [str(row) for row in rows if row is not None]
     if not numbers:
-        return "The user"
+        return message("The user")
     if len(numbers) == 1:
-        return f"Row {numbers[0]}"
+        return message("Row {row}", row=numbers[0])
     if len(numbers) <= 10:
-        return f"Rows {', '.join(numbers[:-1])} and {numbers[-1]}"
-    return f"Rows {', '.join(numbers[:10])} and {len(numbers) - 10} more"
+        return message(
+            "Rows {rows} and {last}", rows=", ".join(numbers[:-1]), last=numbers[-1]
+        )
+    return message(
+        "Rows {rows} and {more} more",
+        rows=", ".join(numbers[:10]),
+        more=len(numbers) - 10,
+    )
 
 
 def _apply(
-    store: UserStore, writes: Sequence[UserWrite], rows: Sequence[ReviewRow]
+    store: UserStore,
+    writes: Sequence[UserWrite],
+    rows: Sequence[ReviewRow],
+    locale: str,
 ) -> Sequence[StoredUser]:
     if not writes:
         return ()
@@ -481,8 +554,14 @@ def _apply(
             if row.user is not None and row.user.key in keys and row.row is not None
         )
         raise CommitConflict(
-            f"{_rows_label(conflicting)}: the users changed since the review; "
-            "nothing was written; review the file again.",
+            say(
+                message(
+                    "{rows}: the users changed since the review; nothing was "
+                    "written; review the file again.",
+                    rows=_rows_label(conflicting),
+                ),
+                locale,
+            ),
             rows=conflicting,
             keys=exc.keys,
         ) from exc

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from userimport._messages import language
 from userimport.access import Actor
 from userimport.decoding import DEFAULT_MAX_BYTES
 from userimport.issues import Issue, IssueCode
@@ -70,6 +71,9 @@ class ImportOptions:
             step: a header cell as written mapped to its canonical column, or to
             ``None`` to ignore it. It overrides the automatic matching for the
             cells it names; the others are matched as usual.
+        locale: The language of the messages (``"en"`` or ``"es"``; a region such
+            as ``"es-MX"`` falls back to its language, and a language without a
+            catalog to English).
     """
 
     max_rows: int | None = attrs.field(
@@ -84,6 +88,7 @@ class ImportOptions:
     columns: Mapping[str, str | None] = attrs.field(
         factory=dict, converter=_columns, hash=False
     )
+    locale: str = attrs.field(default="en", validator=attrs.validators.instance_of(str))
 
     @property
     def fingerprint(self) -> str:
@@ -109,6 +114,7 @@ class ImportOptions:
             self.on_existing.value,
             [_check_name(check) for check in self.checks],
             sorted(self.columns.items(), key=lambda pair: pair[0]),
+            language(self.locale),
         ]
         text = json.dumps(shaping, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(text.encode("ascii")).hexdigest()
@@ -167,6 +173,7 @@ class Preview:
             review was made with; ``commit`` refuses any other options.
         upload_sha256: The SHA-256 of the uploaded bytes (hexadecimal), ``None``
             when the file was empty or over the size limit.
+        locale: The language its messages are in (and its error report's).
     """
 
     rows: tuple[ReviewRow, ...]
@@ -180,6 +187,7 @@ class Preview:
     actor: Actor | None = None
     options_fingerprint: str = ""
     upload_sha256: str | None = None
+    locale: str = "en"
 
     @property
     def file_issues(self) -> tuple[Issue, ...]:

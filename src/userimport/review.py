@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
+from userimport._messages import listing, message
 from userimport.access import Actor
 from userimport.exceptions import StoreError, UserImportError
 from userimport.hierarchy import Organization, OrgTree
@@ -116,6 +117,17 @@ def blank_values(values: Mapping[str, str]) -> Mapping[str, str]:
 _COLUMN_SET = frozenset(COLUMNS)
 
 
+#: Each user field (a canonical column) as messages name it.
+FIELD_NAMES: Mapping[str, str] = {
+    "first_name": message("first name"),
+    "last_name": message("last name"),
+    "email": message("email"),
+    "organization": message("organization"),
+    "role": message("role"),
+    "groups": message("groups"),
+    "language": message("language"),
+}
+
 #: What identifies the template's example rows: email key and names.
 _EXAMPLES: frozenset[tuple[str, str, str]] = frozenset(
     (email_key(example["email"]), example["first_name"], example["last_name"])
@@ -141,8 +153,11 @@ def _organization_issue(
     if not found:
         return Issue.error(
             IssueCode.UNKNOWN_ORGANIZATION,
-            f"No organization “{ref}” was found among the organizations you manage; "
-            "write its id, its name or its path such as “Parent / Child”.",
+            message(
+                "No organization “{ref}” was found among the organizations you "
+                "manage; write its id, its name or its path such as “Parent / Child”.",
+                ref=ref,
+            ),
             row=row,
             column="organization",
             value=ref,
@@ -151,8 +166,12 @@ def _organization_issue(
     paths = "; ".join(f"“{ctx.orgs.path_text(org.id, within=within)}”" for org in found)
     return Issue.error(
         IssueCode.AMBIGUOUS_ORGANIZATION,
-        f"Several organizations are called “{ref}” ({paths}); "
-        "write the full path or the id of the one you mean.",
+        message(
+            "Several organizations are called “{ref}” ({paths}); write the full path "
+            "or the id of the one you mean.",
+            ref=ref,
+            paths=paths,
+        ),
         row=row,
         column="organization",
         value=ref,
@@ -192,8 +211,12 @@ class _Rights:
             issues.append(
                 Issue.error(
                     IssueCode.ROLE_NOT_ALLOWED,
-                    f"You may not give the role “{role.value}”, which is above your "
-                    f"own (“{ctx.actor.role.value}”); choose a role up to yours.",
+                    message(
+                        "You may not give the role “{role}”, which is above your own "
+                        "(“{own}”); choose a role up to yours.",
+                        role=role.value,
+                        own=ctx.actor.role.value,
+                    ),
                     row=row,
                     column="role",
                     value=values.get("role", ""),
@@ -307,8 +330,10 @@ def _review(
             (
                 Issue.warning(
                     IssueCode.EXAMPLE_ROW,
-                    "This is the template's example row; it is skipped. "
-                    "Delete it, or replace it with a real user.",
+                    message(
+                        "This is the template's example row; it is skipped. Delete "
+                        "it, or replace it with a real user."
+                    ),
                     row=row,
                 ),
             ),
@@ -356,8 +381,8 @@ def _against_store(
     """The review of a valid row whose email key already belongs to a stored user."""
     email = values.get("email", "")
 
-    def on_email(make: Callable[..., Issue], code: IssueCode, message: str) -> Issue:
-        return make(code, message, row=row, column="email", value=email)
+    def on_email(make: Callable[..., Issue], code: IssueCode, text: str) -> Issue:
+        return make(code, text, row=row, column="email", value=email)
 
     if not ctx.orgs.is_within(stored.organization, ctx.actor.org_id):
         # Always an error, and the message must not reveal the organization.
@@ -365,8 +390,10 @@ def _against_store(
             on_email(
                 Issue.error,
                 IssueCode.EMAIL_TAKEN,
-                "This email already belongs to a user you cannot manage; "
-                "use another email or ask an administrator above you.",
+                message(
+                    "This email already belongs to a user you cannot manage; use "
+                    "another email or ask an administrator above you."
+                ),
             )
         )
         return ReviewRow(row, values, None, Action.INVALID, tuple(issues), {})
@@ -375,8 +402,10 @@ def _against_store(
             on_email(
                 Issue.error,
                 IssueCode.EMAIL_EXISTS,
-                "A user with this email already exists; remove the row, or import "
-                "with the option to skip or update existing users.",
+                message(
+                    "A user with this email already exists; remove the row, or "
+                    "import with the option to skip or update existing users."
+                ),
             )
         )
         return ReviewRow(row, values, None, Action.INVALID, tuple(issues), {})
@@ -385,7 +414,9 @@ def _against_store(
             on_email(
                 Issue.warning,
                 IssueCode.EMAIL_EXISTS,
-                "A user with this email already exists and will be left unchanged.",
+                message(
+                    "A user with this email already exists and will be left unchanged."
+                ),
             )
         )
         return ReviewRow(row, values, user, Action.SKIP, tuple(issues), {})
@@ -393,8 +424,11 @@ def _against_store(
         issues.append(
             Issue.error(
                 IssueCode.ROLE_NOT_ALLOWED,
-                f"This user has the role “{stored.role.value}”, above your own; "
-                "only an administrator of that rank may update them.",
+                message(
+                    "This user has the role “{role}”, above your own; only an "
+                    "administrator of that rank may update them.",
+                    role=stored.role.value,
+                ),
                 row=row,
                 column="role",
                 value=values.get("role", ""),
@@ -408,17 +442,22 @@ def _against_store(
             on_email(
                 Issue.warning,
                 IssueCode.EMAIL_EXISTS,
-                "A user with this email already exists and nothing would change; "
-                "the row is skipped.",
+                message(
+                    "A user with this email already exists and nothing would change; "
+                    "the row is skipped."
+                ),
             )
         )
         return ReviewRow(row, values, merged, Action.SKIP, tuple(issues), {})
-    fields = ", ".join(name.replace("_", " ") for name in changes)
     issues.append(
         on_email(
             Issue.warning,
             IssueCode.EMAIL_EXISTS,
-            f"A user with this email already exists; their {fields} will be updated.",
+            message(
+                "A user with this email already exists; their {fields} will be "
+                "updated.",
+                fields=listing(FIELD_NAMES[name] for name in changes),
+            ),
         )
     )
     return ReviewRow(row, values, merged, Action.UPDATE, tuple(issues), changes)

@@ -42,6 +42,7 @@ import attrs
 
 from userimport._characters import hidden_character
 from userimport._email import normalize_email
+from userimport._messages import message
 from userimport.formulas import FORMULA_TRIGGERS
 from userimport.issues import Issue, IssueCode
 from userimport.schema import COLUMNS, Role
@@ -146,6 +147,15 @@ _LANGUAGE_TAG: Final = re.compile(r"([A-Za-z]{2})(?:[-_]([A-Za-z]{2}|[0-9]{3}))?
 
 _GROUP_SEPARATORS: Final = re.compile("[;,|]")
 
+# The cells, as messages name them.
+_FIRST_NAME: Final = message("The first name")
+_LAST_NAME: Final = message("The last name")
+_EMAIL: Final = message("The email address")
+_ORGANIZATION: Final = message("The organization")
+_ROLE: Final = message("The role")
+_GROUPS: Final = message("The groups cell")
+_LANGUAGE: Final = message("The language")
+
 
 @attrs.frozen
 class ParsedUser:
@@ -201,7 +211,9 @@ def hidden_character_problem(label: str, raw: str) -> Problem | None:
     found = hidden_character(raw, trimmed=True)
     if found is None:
         return None
-    return IssueCode.INVALID_CHARACTERS, f"{label} contains {found.description}."
+    return IssueCode.INVALID_CHARACTERS, message(
+        "{label} contains {what}.", label=label, what=found.description
+    )
 
 
 def _nfc(text: str) -> str:
@@ -224,16 +236,25 @@ def _name_problems(label: str, text: str, limit: int) -> tuple[Problem, ...]:
         problems.append(
             (
                 IssueCode.INVALID_CHARACTERS,
-                f"{label} starts with {text[0]!r}, which spreadsheets run as a"
-                " formula (CSV injection); remove it or start with a letter.",
+                message(
+                    "{label} starts with {char}, which spreadsheets run as a formula"
+                    " (CSV injection); remove it or start with a letter.",
+                    label=label,
+                    char=repr(text[0]),
+                ),
             )
         )
     if len(text) > limit:
         problems.append(
             (
                 IssueCode.VALUE_TOO_LONG,
-                f"{label} is {len(text)} characters long; shorten it to {limit}"
-                " at most.",
+                message(
+                    "{label} is {length} characters long; shorten it to {limit} at"
+                    " most.",
+                    label=label,
+                    length=len(text),
+                    limit=limit,
+                ),
             )
         )
     return tuple(problems)
@@ -266,7 +287,12 @@ def _parse_name_fully(label: str, raw: str) -> _Parsed[str]:
         return None, (hidden,)
     text = _name_text(raw)
     if not text:
-        return None, ((IssueCode.MISSING_VALUE, f"{label} is required; fill it in."),)
+        return None, (
+            (
+                IssueCode.MISSING_VALUE,
+                message("{label} is required; fill it in.", label=label),
+            ),
+        )
     problems = _name_problems(label, text, MAX_NAME_LENGTH)
     return (None if problems else text), problems
 
@@ -278,26 +304,29 @@ def _parse_email(raw: str) -> _Parsed[tuple[str, str]]:
         # A valid address has no hidden character: email-validator rejects every
         # character of Unicode categories C, Zl and Zp, a superset of the hidden ones.
         return result, ()
-    hidden = hidden_character_problem("The email address", raw)
+    hidden = hidden_character_problem(_EMAIL, raw)
     if hidden is not None:
         return None, (hidden,)
     if not raw or raw.isspace():
         return None, (
-            (IssueCode.MISSING_VALUE, "The email address is required; fill it in."),
+            (
+                IssueCode.MISSING_VALUE,
+                message("{label} is required; fill it in.", label=_EMAIL),
+            ),
         )
     return None, ((IssueCode.INVALID_EMAIL, str(result)),)
 
 
 def _parse_organization(raw: str) -> _Parsed[str]:
     """The reference as written, trimmed and NFC; the review resolves it."""
-    hidden = hidden_character_problem("The organization", raw)
+    hidden = hidden_character_problem(_ORGANIZATION, raw)
     if hidden is not None:
         return None, (hidden,)
     return _nfc(raw.strip()), ()
 
 
 def _parse_role(raw: str) -> _Parsed[Role]:
-    hidden = hidden_character_problem("The role", raw)
+    hidden = hidden_character_problem(_ROLE, raw)
     if hidden is not None:
         return None, (hidden,)
     text = raw.strip()
@@ -309,14 +338,17 @@ def _parse_role(raw: str) -> _Parsed[Role]:
     return None, (
         (
             IssueCode.INVALID_ROLE,
-            f"Unknown role {_shown(text)}: use learner, instructor, manager or admin,"
-            " or leave the cell empty for the default role.",
+            message(
+                "Unknown role {value}: use learner, instructor, manager or admin, or"
+                " leave the cell empty for the default role.",
+                value=_shown(text),
+            ),
         ),
     )
 
 
 def _parse_language(raw: str) -> _Parsed[str]:
-    hidden = hidden_character_problem("The language", raw)
+    hidden = hidden_character_problem(_LANGUAGE, raw)
     if hidden is not None:
         return None, (hidden,)
     text = raw.strip()
@@ -336,14 +368,17 @@ def _parse_language(raw: str) -> _Parsed[str]:
     return None, (
         (
             IssueCode.INVALID_LANGUAGE,
-            f"Unknown language {_shown(text)}: use an ISO 639-1 code such as en or"
-            " es, optionally with a country as in pt-BR.",
+            message(
+                "Unknown language {value}: use an ISO 639-1 code such as en or es,"
+                " optionally with a country as in pt-BR.",
+                value=_shown(text),
+            ),
         ),
     )
 
 
 def _parse_groups(raw: str) -> _Parsed[tuple[str, ...]]:
-    hidden = hidden_character_problem("The groups cell", raw)
+    hidden = hidden_character_problem(_GROUPS, raw)
     if hidden is not None:
         return None, (hidden,)
     names: dict[str, None] = {}
@@ -352,7 +387,11 @@ def _parse_groups(raw: str) -> _Parsed[tuple[str, ...]]:
         name = _name_text(part)
         if name:
             problems.extend(
-                _name_problems(f"The group name {_shown(name)}", name, MAX_GROUP_LENGTH)
+                _name_problems(
+                    message("The group name {name}", name=_shown(name)),
+                    name,
+                    MAX_GROUP_LENGTH,
+                )
             )
             names[name] = None
     if problems:
@@ -413,8 +452,8 @@ class RowValidator:
             raw_groups,
             raw_language,
         ) = cells
-        first = _parse_name("The first name", raw_first)
-        last = _parse_name("The last name", raw_last)
+        first = _parse_name(_FIRST_NAME, raw_first)
+        last = _parse_name(_LAST_NAME, raw_last)
         email = _parse_email(raw_email)
         # A parsed cell is a non-empty tuple, so ``or`` parses only unseen cells.
         organization = self._organization.get(raw_organization) or _once(
@@ -511,7 +550,10 @@ def duplicate_email_issue(row: int, first: int, raw: str) -> Issue:
     """
     return Issue.error(
         IssueCode.DUPLICATE_EMAIL,
-        f"This email already appears in row {first}; each user must appear once.",
+        message(
+            "This email already appears in row {first}; each user must appear once.",
+            first=first,
+        ),
         row=row,
         column="email",
         value=raw,
