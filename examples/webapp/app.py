@@ -9,8 +9,15 @@ lays them out. Run it from the repository root::
 
 and open http://127.0.0.1:5000/. ``USERIMPORT_WEBAPP_DATABASE`` sets the database URL
 (default ``sqlite:///userimport-webapp.db`` in the current folder); a database without
-organizations is seeded from ``examples/orgs.csv`` on the first start. See
-``docs/webapp.md``.
+organizations is seeded from ``examples/orgs.csv`` on the first start.
+``USERIMPORT_WEBAPP_SECRET_KEY`` is the key that signs the session and the sealed
+reviews. See ``docs/webapp.md``.
+
+It fails closed, as a copy of it must: every page but the sign-in page asks for a
+signed-in administrator (a demo sign-in page stands in for a real login), every form
+carries a CSRF token (Flask-WTF), and the review travels between step 2 and Done
+only sealed (``userimport.seal``), with the policy for existing users inside the
+seal, so Done commits with options the server builds itself.
 
 Why Flask: the flow is synchronous (a review is a few milliseconds of CPU and one
 store call), Flask is small and typed, renders Jinja2 templates with autoescaping on,
@@ -27,9 +34,9 @@ from pathlib import Path
 from typing import BinaryIO, Final, cast
 
 import attrs
-from cattrs import BaseValidationError
 from flask import (
     Flask,
+    abort,
     current_app,
     flash,
     g,
@@ -41,6 +48,9 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+
+# Flask-WTF ships no type information (no py.typed): its two names are Any here.
+from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -55,14 +65,17 @@ from userimport import (
     OnExisting,
     OrgTree,
     Preview,
+    PreviewMismatch,
     ReviewRow,
     Role,
+    SealError,
     Summary,
     commit,
-    converter,
     error_report,
     prepare,
+    seal,
     template,
+    unseal,
     validate_user,
     visible_users,
 )
@@ -72,7 +85,16 @@ from userimport.persistence import FieldValue
 from userimport.schema import COLUMNS
 from userimport.sql import SQLStore
 
-__all__ = ["DEMO_ADMINS", "DemoAdmin", "State", "create_app", "main", "state"]
+__all__ = [
+    "DEMO_ADMINS",
+    "PUBLIC_ENDPOINTS",
+    "REVIEW_MAX_AGE",
+    "DemoAdmin",
+    "State",
+    "create_app",
+    "main",
+    "state",
+]
 
 HERE: Final = Path(__file__).resolve().parent
 
@@ -83,10 +105,17 @@ ORGS_CSV: Final = HERE.parent / "orgs.csv"
 DEFAULT_DATABASE: Final = "sqlite:///userimport-webapp.db"
 
 #: The most bytes a request may carry. Files between ``ImportOptions.max_bytes``
-#: (2 MiB) and this get the library's ``file_too_large`` issue; the preview sent back
-#: at Done holds every value up to three times (values, parsed user, issue), hence
-#: the margin.
+#: (2 MiB) and this get the library's ``file_too_large`` issue rather than a bare
+#: refusal; the sealed review sent back at Done is far smaller (``unseal`` refuses
+#: a token over 4 MiB before any work).
 MAX_REQUEST_BYTES: Final = 16 * 1024 * 1024
+
+#: How long a sealed review may wait for Done, in seconds (the ``REVIEW_MAX_AGE``
+#: setting). An older one is refused: the file is uploaded and reviewed again.
+REVIEW_MAX_AGE: Final = 60 * 60
+
+#: The pages a request without a signed-in administrator may see.
+PUBLIC_ENDPOINTS: Final = frozenset({"sign_in", "static"})
 
 #: The canonical columns as the review table heads them.
 COLUMN_TITLES: Final[Mapping[str, str]] = {
@@ -118,7 +147,7 @@ _STATE: Final = "userimport_webapp"
 
 @attrs.frozen
 class DemoAdmin:
-    """An administrator the demo lets you act as (it stands in for a real login).
+    """An administrator the demo's sign-in page offers (it stands in for a login).
 
     Attributes:
         key: The value kept in the session.
@@ -172,9 +201,11 @@ def create_app(
         database_url: An SQLAlchemy URL; default ``USERIMPORT_WEBAPP_DATABASE`` or
             :data:`DEFAULT_DATABASE`. An existing database must hold the
             organizations the demo's administrators act for (``root``, ``es``).
-        secret_key: Signs the session cookie (the acting administrator); default
-            ``USERIMPORT_WEBAPP_SECRET_KEY`` or a random key (sessions then end
-            when the process does).
+        secret_key: Signs the session cookie (the signed-in administrator, the
+            CSRF token) and the sealed reviews; default
+            ``USERIMPORT_WEBAPP_SECRET_KEY`` or a random key (sessions and reviews
+            then end when the process does). Keys in the ``SECRET_KEY_FALLBACKS``
+            setting still verify both, for key rotation.
 
     Raises:
         ValueError: The database lacks an organization of :data:`DEMO_ADMINS`.
@@ -205,23 +236,32 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
+        REVIEW_MAX_AGE=REVIEW_MAX_AGE,
     )
     app.extensions[_STATE] = State(store, tree)
 
+    # The order matters: the nonce first (every page, refusals included, needs
+    # it), then the CSRF check, so that a cross-site POST is refused (400) before
+    # anything else looks at it, then the sign-in check.
     app.before_request(_make_nonce)
+    CSRFProtect(app)
+    app.before_request(_require_admin)
     app.after_request(_security_headers)
     app.context_processor(_page_context)
+    app.add_template_filter(_plural, "plural")
+    app.add_template_filter(_row_list, "row_list")
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.add_url_rule("/", "home", _home)
+    app.add_url_rule("/sign-in", "sign_in", _sign_in, methods=["GET", "POST"])
+    app.add_url_rule("/sign-out", "sign_out", _sign_out, methods=["POST"])
     app.add_url_rule("/users", "users", _users)
     app.add_url_rule("/users/new", "new_user", _new_user, methods=["GET", "POST"])
-    app.add_url_rule("/actor", "actor", _choose_admin, methods=["POST"])
     app.add_url_rule("/import", "upload", _upload, methods=["GET"])
     app.add_url_rule("/import", "review", _review, methods=["POST"])
     app.add_url_rule("/import/template/<language>", "template", _template)
     app.add_url_rule("/import/report", "report", _report, methods=["POST"])
     app.add_url_rule("/import/commit", "commit", _commit, methods=["POST"])
-    app.add_url_rule("/import/done", "done", _done)
     return app
 
 
@@ -245,19 +285,88 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _admin() -> DemoAdmin:
-    """The administrator chosen in the session (the first one by default)."""
+def _admin() -> DemoAdmin | None:
+    """The administrator signed in in this session, if any."""
     key = session.get("admin")
-    return next((a for a in DEMO_ADMINS if a.key == key), DEMO_ADMINS[0])
+    return next((a for a in DEMO_ADMINS if a.key == key), None)
+
+
+def _require_admin() -> ResponseReturnValue | None:
+    """Fail closed: without a signed-in administrator, every page but the sign-in
+    page is the sign-in page (never a default administrator)."""
+    if request.endpoint in PUBLIC_ENDPOINTS or _admin() is not None:
+        return None
+    return redirect(url_for("sign_in"), 303)
+
+
+def _signed_in() -> DemoAdmin:
+    """The signed-in administrator of a page that requires one."""
+    admin = _admin()
+    if admin is None:  # pragma: no cover - _require_admin sent the request away
+        abort(401)
+    return admin
 
 
 def _page_context() -> dict[str, object]:
     return {
-        "admins": DEMO_ADMINS,
         "current_admin": _admin(),
         "nonce": g.get("nonce", ""),
         "max_rows": state().options.max_rows,
     }
+
+
+def _plural(count: int, noun: str) -> str:
+    """``1 row``, ``2 rows``: a count with its noun (the ``plural`` filter)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _row_list(rows: Iterable[int]) -> str:
+    """``row 2``, ``rows 2 and 3``, ``rows 2, 3 and 5`` (the ``row_list`` filter)."""
+    numbers = [str(row) for row in sorted(rows)]
+    if len(numbers) <= 1:
+        return f"row {''.join(numbers)}"
+    return f"rows {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def _seal_keys() -> list[str | bytes]:
+    """The keys that seal reviews: the app's secret key signs; it and its
+    fallbacks verify. (``seal`` derives its own key from them, so the session's
+    key never signs a review directly.)"""
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or ()
+    return [current_app.secret_key or "", *fallbacks]
+
+
+def _refused(
+    error: Exception | None,
+    *,
+    summary: str,
+    heading: str = "Nothing was imported",
+    advice: str = "Upload the file again to review it as things are now.",
+    reasons: Sequence[tuple[int, str, str]] = (),
+) -> str:
+    """The page of a request refused with nothing done, saying why."""
+    return render_template(
+        "refused.html",
+        heading=heading,
+        summary=summary,
+        detail=str(error) if error is not None else None,
+        reasons=reasons,
+        advice=advice,
+    )
+
+
+def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
+    # A form without this site's token: posted from another site, or a page older
+    # than the token (an hour), or from before signing in again.
+    return _refused(
+        None,
+        heading="This form was refused",
+        summary=(
+            "This form was not sent from this site's own page, or the page has "
+            "expired; nothing was done."
+        ),
+        advice="Go back, reload the page, and try again.",
+    ), 400
 
 
 def _org_path(org_id: str, actor: Actor) -> str:
@@ -300,15 +409,30 @@ def _home() -> ResponseReturnValue:
     return redirect(url_for("users"))
 
 
-def _choose_admin() -> ResponseReturnValue:
-    key = request.form.get("admin", "")
-    if any(a.key == key for a in DEMO_ADMINS):
-        session["admin"] = key
-    return redirect(url_for("users"))
+def _sign_in() -> ResponseReturnValue:
+    """The demo's sign-in page: pick an administrator (it stands in for a login)."""
+    problem = None
+    if request.method == "POST":
+        key = request.form.get("admin", "")
+        if any(a.key == key for a in DEMO_ADMINS):
+            # A new session for the new administrator: nothing of the previous
+            # one (its CSRF token included) carries over.
+            session.clear()
+            session["admin"] = key
+            return redirect(url_for("users"), 303)
+        problem = "Choose one of the administrators below."
+    return render_template("sign_in.html", admins=DEMO_ADMINS, problem=problem), (
+        400 if problem else 200
+    )
+
+
+def _sign_out() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("sign_in"), 303)
 
 
 def _users() -> ResponseReturnValue:
-    actor = _admin().actor
+    actor = _signed_in().actor
     tree = state().tree
     users = visible_users(actor, tree, state().store)
     return render_template(
@@ -337,7 +461,7 @@ def _single_preview(row: ReviewRow, actor: Actor, options: ImportOptions) -> Pre
 
 def _new_user() -> ResponseReturnValue:
     """Create a single user: ``validate_user`` then ``commit``, the import's rules."""
-    actor = _admin().actor
+    actor = _signed_in().actor
     tree = state().tree
     values = {column: request.form.get(column, "") for column in COLUMNS}
     issues: Sequence[Issue] = ()
@@ -396,6 +520,9 @@ def _upload() -> ResponseReturnValue:
 
 
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    # Raised while the CSRF check reads the form, before the sign-in check.
+    if _admin() is None:
+        return redirect(url_for("sign_in"), 303)
     megabytes = MAX_REQUEST_BYTES // (1024 * 1024)
     return _upload_page(
         f"The upload is larger than {megabytes} MiB; nothing was read."
@@ -428,14 +555,14 @@ def _columns_read(preview: Preview) -> list[str]:
     return shown
 
 
-def _review_page(preview: Preview, message: str | None = None) -> str:
-    """Step 2: every row with its action and issues, and the preview as JSON."""
-    actor = _admin().actor
+def _review_page(preview: Preview, token: str, message: str | None = None) -> str:
+    """Step 2: every row with its action and issues, and the sealed review."""
+    actor = _signed_in().actor
     rows = [(row, _by_column(row.issues), _changes(row, actor)) for row in preview.rows]
     return render_template(
         "review.html",
         preview=preview,
-        preview_json=converter.dumps(preview),
+        review_token=token,
         rows=rows,
         titles=COLUMN_TITLES,
         delimiter=DELIMITER_NAMES.get(preview.delimiter or "", preview.delimiter),
@@ -445,49 +572,73 @@ def _review_page(preview: Preview, message: str | None = None) -> str:
     )
 
 
+def _server_options(on_existing: OnExisting) -> ImportOptions:
+    """The server's options under a policy for existing users that step 1 offers.
+
+    ``prepare`` and ``commit`` both get their options from here: the policy is the
+    only choice the administrator makes, and every other option is the server's.
+    """
+    if on_existing not in ON_EXISTING_CHOICES:
+        raise PreviewMismatch(
+            "This review was not made by this application; upload the file again."
+        )
+    return attrs.evolve(state().options, on_existing=on_existing)
+
+
 def _review() -> ResponseReturnValue:
     """Step 2: ``prepare`` the upload and show what would happen to every row."""
     choice = request.form.get("on_existing", OnExisting.SKIP.value)
     on_existing = next(
         (o for o in ON_EXISTING_CHOICES if o.value == choice), OnExisting.SKIP
     )
-    options = attrs.evolve(state().options, on_existing=on_existing)
     upload = request.files.get("file")
     # No file is an empty upload: the library says so (``empty_file``).
     data = cast(BinaryIO, upload.stream) if upload is not None else b""
     preview = prepare(
         data,
-        actor=_admin().actor,
+        actor=_signed_in().actor,
         orgs=state().tree,
         store=state().store,
-        options=options,
+        options=_server_options(on_existing),
     )
-    return _review_page(preview)
+    # The page keeps the review only sealed: what comes back at Done is exactly
+    # this preview (the policy chosen above included), or it is refused.
+    return _review_page(preview, seal(preview, _seal_keys()))
 
 
-def _posted_preview() -> Preview | None:
-    """The preview the review page sent back, or ``None`` if it does not parse.
+def _sealed_review() -> tuple[str, Preview, ImportOptions]:
+    """The sealed review the page sent back, and the server's options for it.
 
-    It comes from the client, so nothing in it is trusted: ``commit`` recomputes
-    every row (SPEC §6), and here it only has to be well-formed and within the
-    row limit.
+    The options are built again from the policy inside the seal, never from a
+    form field; ``commit`` then checks that they are the review's.
+
+    Raises:
+        SealError: The token was altered, has expired or is not a token at all.
+        PreviewMismatch: The review is not one this application makes.
     """
-    try:
-        preview = converter.loads(request.form.get("preview", ""), Preview)
-    except (ValueError, TypeError, KeyError, RecursionError, BaseValidationError):
-        return None
-    # The limit holds for what comes back too: commit reviews every row again.
-    limit = state().options.max_rows
-    return None if limit is not None and len(preview.rows) > limit else preview
+    token = request.form.get("review", "")
+    preview = unseal(token, _seal_keys(), max_age=current_app.config["REVIEW_MAX_AGE"])
+    return token, preview, _server_options(preview.on_existing)
 
 
-_UNREADABLE: Final = "The review could not be read back; upload the file again."
+_ALTERED: Final = (
+    "This review was altered, has expired, or was made for another "
+    "administrator, so nothing was imported."
+)
 
 
 def _report() -> ResponseReturnValue:
-    preview = _posted_preview()
-    if preview is None:
-        return _upload_page(_UNREADABLE), 400
+    """The error report of a sealed review (step 2's, or the rows Done left out)."""
+    try:
+        _, preview, _ = _sealed_review()
+        if preview.actor != _signed_in().actor:
+            raise PreviewMismatch(
+                "This review was made for another administrator; upload the file again."
+            )
+    except SealError as error:
+        return _refused(error, summary=_ALTERED), 400
+    except PreviewMismatch as error:
+        return _refused(error, summary=_ALTERED), 409
     return send_file(
         io.BytesIO(error_report(preview)),
         mimetype="text/csv",
@@ -497,41 +648,80 @@ def _report() -> ResponseReturnValue:
 
 
 def _commit() -> ResponseReturnValue:
-    """Done: ``commit`` the preview (re-checked against the store and the rights)."""
-    preview = _posted_preview()
-    if preview is None:
-        return _upload_page(_UNREADABLE), 400
+    """Done: ``commit`` the sealed review with the server's options; the library
+    writes exactly what was reviewed, or nothing and says why."""
+    try:
+        token, preview, options = _sealed_review()
+    except SealError as error:
+        return _refused(error, summary=_ALTERED), 400
+    except PreviewMismatch as error:
+        return _refused(error, summary=_ALTERED), 409
     try:
         result = commit(
             preview,
-            actor=_admin().actor,
+            actor=_signed_in().actor,
             orgs=state().tree,
             store=state().store,
             skip_invalid=request.form.get("skip_invalid") == "1",
-            # The server's checks; the page offers both "skip" and "update", so the
-            # administrator's choice (kept in the preview) is an allowed policy.
-            options=attrs.evolve(state().options, on_existing=preview.on_existing),
+            options=options,
         )
-    except (CommitBlocked, CommitConflict) as error:
-        return _review_page(preview, f"Nothing was imported. {error}"), 409
-    session["result"] = _result_counts(result)
-    return redirect(url_for("done"))
+    except PreviewMismatch as error:
+        return _refused(error, summary=_ALTERED), 409
+    except CommitConflict as conflict:
+        return _conflict_page(preview, conflict), 409
+    except CommitBlocked as error:
+        # The review as sealed: its rows show why (invalid rows, a file error).
+        return _review_page(preview, token, f"Nothing was imported. {error}"), 409
+    return _done_page(preview, result)
 
 
-def _result_counts(result: ImportResult) -> dict[str, int]:
-    return {
-        "created": result.created,
-        "updated": result.updated,
-        "skipped": result.skipped,
-        "invalid": result.invalid,
-    }
+def _conflict_page(preview: Preview, conflict: CommitConflict) -> str:
+    """Why Done was refused: each row that would not be written as reviewed, with
+    its email as uploaded and what changed since the review."""
+    emails = {row.row: row.values.get("email", "") for row in preview.rows}
+    reasons = [
+        (number, emails.get(number, ""), reason)
+        for number, reason in sorted(conflict.reasons.items())
+    ]
+    numbers = [number for number, _, _ in reasons] or list(conflict.rows)
+    if numbers:
+        them = "it" if len(numbers) == 1 else "them"
+        summary = (
+            f"Since your review, {_row_list(numbers)} would not be imported as you "
+            f"reviewed {them}, so nothing was imported."
+        )
+    else:
+        summary = "The users changed since your review, so nothing was imported."
+    # The library's message repeats the reasons; it is shown only without them.
+    return _refused(None if reasons else conflict, summary=summary, reasons=reasons)
 
 
-def _done() -> ResponseReturnValue:
-    counts = session.get("result")
-    if not isinstance(counts, dict):
-        return redirect(url_for("upload"))
-    return render_template("done.html", counts=counts)
+def _left_out_review(preview: Preview, rows: Sequence[ReviewRow]) -> Preview:
+    """The review narrowed to the rows Done left out, for their error report
+    (``error_report`` takes a preview): the rows still to fix, on the rows of the
+    file they came from."""
+    return attrs.evolve(
+        preview,
+        rows=tuple(rows),
+        issues=tuple(issue for row in rows for issue in row.issues),
+        summary=Summary.of(rows),
+    )
+
+
+def _done_page(preview: Preview, result: ImportResult) -> str:
+    """Done: the counts, and the error report of the rows left out.
+
+    The page is the answer to Done's POST, not a redirect: the rows left out
+    travel to the report only sealed, and a page that is sent again (a reload)
+    meets the users already written and is refused, never imported twice.
+    """
+    left_out = result.left_out
+    report = (
+        seal(_left_out_review(preview, left_out), _seal_keys()) if left_out else None
+    )
+    return render_template(
+        "done.html", result=result, report_token=report, left_out=len(left_out)
+    )
 
 
 def main() -> None:

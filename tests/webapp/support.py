@@ -47,8 +47,9 @@ CHROMIUM_ARGS = (
 )
 
 INSTALL_HINT = (
-    "install the webapp group (`pip install --group webapp`: flask, playwright) "
-    "and Debian's Chromium (`apt-get install chromium`, or set USERIMPORT_CHROMIUM)"
+    "install the webapp group (`pip install --group webapp`: flask, flask-wtf, "
+    "playwright) and Debian's Chromium (`apt-get install chromium`, or set "
+    "USERIMPORT_CHROMIUM)"
 )
 
 

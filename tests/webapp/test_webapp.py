@@ -1,9 +1,11 @@
 """The example web frontend in a real browser (headless Chromium), as a person uses it:
-choose or drop a file, review it, Done, and look at the Users page (issue 8).
+sign in, choose or drop a file, review it, Done, and look at the Users page; and as
+an attacker would try it: another site's form, an edited hidden review.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,15 +13,18 @@ from pathlib import Path
 from webapp.support import EXAMPLES, PageLog, require_module
 
 require_module("flask")
+require_module("flask_wtf")
 require_module("playwright")
 
 import app as webapp  # noqa: E402
 from flask import Flask  # noqa: E402
-from playwright.sync_api import Locator, Page, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, Route, expect  # noqa: E402
 
 from userimport import (  # noqa: E402
     Actor,
     Role,
+    UserRow,
+    UserWrite,
     commit,
     error_report,
     prepare,
@@ -122,13 +127,16 @@ def users_on_page(page: Page) -> dict[str, str]:
     return found
 
 
-def act_as(page: Page, label: str) -> None:
-    """Switch the demo's acting administrator (it stands in for a login)."""
-    page.get_by_label("Acting as").select_option(label=label)
-    page.get_by_role("button", name="Switch").click()
-    expect(page.get_by_label("Acting as")).to_have_value(
-        next(admin.key for admin in webapp.DEMO_ADMINS if admin.label == label)
-    )
+ROOT_ADMIN = "Administrator of Acme Learning"
+SPAIN_MANAGER = "Manager of Spain"
+
+
+def sign_in(page: Page, label: str = ROOT_ADMIN) -> None:
+    """Sign in on the demo's sign-in page (it stands in for a login)."""
+    page.goto("/sign-in")
+    page.get_by_role("button", name=f"Sign in as {label}").click()
+    expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
+    expect(page.locator("#signed-in")).to_have_text(f"Signed in as {label}")
 
 
 def seed(app: Flask, data: bytes, actor: Actor) -> None:
@@ -147,7 +155,7 @@ def test_file_chooser_review_done_and_users(page: Page) -> None:
     """A Windows Excel export (cp1252, ``;``) chosen with the file chooser is
     reviewed (encoding, delimiter, one row per user with its Excel row number),
     Done creates the users, and the Users page lists them with their paths."""
-    page.goto("/users")
+    sign_in(page)
     expect(page.locator("#no-users")).to_be_visible()
     expect(page.get_by_text("stands in for a real login")).to_be_visible()
     page.get_by_role("link", name="+ Import Users").first.click()
@@ -180,6 +188,7 @@ def test_file_chooser_review_done_and_users(page: Page) -> None:
 def test_drag_and_drop_review_done_and_users(page: Page) -> None:
     """A file dropped on the drop zone lands in the file input and is uploaded like
     a chosen one; the file chooser also opens from the keyboard."""
+    sign_in(page)
     page.goto("/import")
     page.get_by_role("link", name="Spanish").focus()
     page.keyboard.press("Tab")
@@ -214,7 +223,9 @@ def test_errors_on_their_rows_and_cells(page: Page, app: Flask, tmp_path: Path) 
     """Each issue is shown in the cell it concerns, on the row Excel shows (a blank
     line counts); Done is refused while rows are invalid, even when forced; the
     offered import of the valid rows says how many users it writes (skipped rows
-    are not counted) and imports exactly those."""
+    are not counted) and imports exactly those; Done then offers the rows left
+    out, with their errors, as a file."""
+    sign_in(page)
     seed(
         app,
         f"{HEADER}\r\nGrace,Hopper,grace@acme.example,New York,,,\r\n".encode(),
@@ -262,12 +273,22 @@ def test_errors_on_their_rows_and_cells(page: Page, app: Flask, tmp_path: Path) 
     # Forced anyway (the button enabled by hand): the server refuses, writes nothing.
     done.evaluate("button => { button.disabled = false; }")
     done.click()
-    expect(page.locator("#message")).to_contain_text("Nothing was imported.")
-    expect(page.locator("#message")).to_contain_text("6, 7, 8")
+    expect(page.locator("#message")).to_have_text(
+        "Nothing was imported. Rows 6, 7 and 8 have errors; fix them, or import "
+        "only the valid rows."
+    )
     assert {"grace@acme.example"} == emails_in(app, ["us-ny", "es-mad"])
 
     page.get_by_role("button", name="Import 1 user, leave out 3 invalid rows").click()
     assert {"created": 1, "updated": 0, "skipped": 2, "invalid": 3} == counts(page)
+    expect(page.locator("#counts")).to_contain_text("3 invalid rows left out")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download them with their errors").click()
+    report = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+    assert ["Bob", "Eve", "Ada"] == [
+        line.split(",")[0].strip('"') for line in report.splitlines()[5:8]
+    ]
+    assert "" == "".join(report.splitlines()[1:5])  # rows 2 to 5 were not left out
     assert {"grace@acme.example", "marta.soler@acme.example"} == set(
         users_on_page(page)
     )
@@ -281,8 +302,7 @@ def test_country_manager_sees_and_imports_only_its_country(
     organization that does not exist, and an email held in Mexico is refused
     without naming Mexico."""
     seed(app, (EXAMPLES / "users.csv").read_bytes(), Actor("root"))
-    page.goto("/users")
-    act_as(page, "Manager of Spain")
+    sign_in(page, SPAIN_MANAGER)
 
     assert {
         "jose.nunez@acme.example": "Spain / Madrid",
@@ -317,30 +337,50 @@ def test_country_manager_sees_and_imports_only_its_country(
     assert {"carmen.ruiz@acme.example"} == emails_in(app, ["mx", "mx-cdmx"])
 
 
-def test_manager_cannot_commit_a_review_made_for_mexico(
+def test_a_review_made_for_mexico_cannot_be_committed_by_the_spain_manager(
     page: Page, app: Flask, tmp_path: Path
 ) -> None:
     """A review the root administrator made for Mexico cannot be committed once
-    the same browser acts as the Spain manager: commit checks the rights again."""
+    the browser is signed in as the Spain manager: the old tab's form is refused
+    (its CSRF token belonged to the previous session), and the review itself,
+    pasted into the manager's own review page, is refused as made for another
+    administrator. Nothing is written."""
+    sign_in(page)
     path = csv_file(
         tmp_path, "mexico.csv", "Rosa,Díaz,rosa.diaz@acme.example,mx-cdmx,,,es"
     )
     choose_file(page, path)
     expect(review_row(page, 2)).to_have_attribute("data-action", "create")
+    root_review = page.locator('input[name="review"]').input_value()
 
     other = page.context.new_page()
-    other.goto("/users")
-    act_as(other, "Manager of Spain")
-    other.close()
+    sign_in(other, SPAIN_MANAGER)
 
     page.get_by_role("button", name="Done").click()
-    expect(page.locator("#message")).to_contain_text("Nothing was imported.")
+    expect(page.get_by_role("heading", name="This form was refused")).to_be_visible()
     assert set() == emails_in(app, ["mx", "mx-cdmx"])
+
+    madrid = csv_file(
+        tmp_path, "madrid.csv", "Pilar,Gómez,pilar.gomez@acme.example,Madrid,,,es"
+    )
+    choose_file(other, madrid)
+    expect(review_row(other, 2)).to_have_attribute("data-action", "create")
+    other.locator('input[name="review"]').evaluate(
+        "(input, value) => { input.value = value; }", root_review
+    )
+    with other.expect_response(lambda r: r.url.endswith("/import/commit")) as sent:
+        other.get_by_role("button", name="Done").click()
+    assert 409 == sent.value.status
+    expect(other.get_by_role("heading", name="Nothing was imported")).to_be_visible()
+    expect(other.locator("#refusal")).to_contain_text("made for another administrator")
+    other.close()
+    assert set() == emails_in(app, ["mx", "mx-cdmx", "es-mad"])
 
 
 def test_templates_download_and_upload_again(page: Page) -> None:
     """Both templates download byte for byte as ``template()`` writes them and
     upload again with nothing to fix (their example rows are skipped)."""
+    sign_in(page)
     page.goto("/import")
     for language, link in [("en", "English"), ("es", "Spanish")]:
         with page.expect_download() as download_info:
@@ -362,6 +402,7 @@ def test_templates_download_and_upload_again(page: Page) -> None:
 def test_error_report_downloads_and_uploads_again(page: Page, app: Flask) -> None:
     """The error report downloads as ``error_report()`` writes it and uploads again
     with the same rows, values and issues (a formula-like cell included)."""
+    sign_in(page)
     choose_file(page, EXAMPLES / "users-with-errors.csv")
     first_rows = page.locator("#review tbody tr").all_inner_texts()
     first_issues = issue_codes(page.locator("#review"))
@@ -391,6 +432,7 @@ def test_markup_in_values_is_shown_as_text(
 ) -> None:
     """Markup in an uploaded name, and in the file's own name, is shown as text on
     every page: no element is created from it and no script runs."""
+    sign_in(page)
     first, last = '<script>alert("first")</script>', "<img src=x onerror=alert(2)>"
     data = f"{HEADER}\r\n{first},{last},mallory@acme.example,,,,\r\n".encode()
     drop_file(page, "<img src=y onerror=alert(3)>.csv", data)
@@ -412,10 +454,7 @@ def test_markup_in_values_is_shown_as_text(
 def test_create_a_single_user_after_an_import(page: Page, app: Flask) -> None:
     """The "Create a single user" form applies the import's rules (validate_user):
     issues appear next to their fields; once fixed the user is created."""
-    page.goto("/import/done")  # no import yet: back to step 1
-    expect(page.get_by_role("heading", name="Import users")).to_be_visible()
-    page.goto("/users")
-    act_as(page, "Manager of Spain")
+    sign_in(page, SPAIN_MANAGER)
     page.get_by_role("link", name="Create a single user").click()
     expect(page.locator("#role option")).to_have_text(
         ["Default (learner)", "learner", "instructor", "manager"]
@@ -442,3 +481,136 @@ def test_create_a_single_user_after_an_import(page: Page, app: Flask) -> None:
     expect(page.locator(".flash")).to_have_text("Created Nuria Vidal.")
     assert {"nuria.vidal@acme.example": "Spain / Barcelona"} == users_on_page(page)
     assert Role.INSTRUCTOR == webapp.state(app).store.list_users({"es-bcn"})[0].role
+
+
+def test_a_request_without_a_session_gets_the_sign_in_page(page: Page) -> None:
+    """Without signing in, every page is the demo's sign-in page, which lists the
+    administrators, says it stands in for a real login, and acts for no one until
+    one is chosen; signing out brings it back."""
+    for url in ("/", "/users", "/import", "/users/new"):
+        page.goto(url)
+        expect(page).to_have_url(re.compile(r"/sign-in$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("stands in for a real login").first).to_be_visible()
+    expect(page.locator("#sign-in button")).to_have_text(
+        [f"Sign in as {admin.label}" for admin in webapp.DEMO_ADMINS]
+    )
+    expect(page.get_by_role("link", name="Users")).to_have_count(0)
+
+    page.get_by_role("button", name=f"Sign in as {SPAIN_MANAGER}").click()
+    expect(page.locator("#signed-in")).to_have_text(f"Signed in as {SPAIN_MANAGER}")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.goto("/import")
+    expect(page).to_have_url(re.compile(r"/sign-in$"))
+
+
+#: Another site's page that posts a form to the application when it is opened.
+ATTACKER = """<!doctype html><title>Win a prize</title>
+<form id="attack" method="post" action="{action}">
+  <input name="first_name" value="Mallory"><input name="last_name" value="Root">
+  <input name="email" value="mallory@evil.example"><input name="role" value="admin">
+</form>
+<script>document.getElementById("attack").submit();</script>"""
+
+
+def test_a_cross_site_form_post_is_refused(page: Page, app: Flask, server: str) -> None:
+    """A page on another site that posts the "create a user" form through the
+    signed-in administrator's browser is refused (400, a page that says why)
+    and creates no one."""
+    sign_in(page)
+
+    def attacker(route: Route) -> None:
+        body = ATTACKER.format(action=f"{server}/users/new")
+        route.fulfill(status=200, content_type="text/html", body=body)
+
+    page.route("http://attacker.example/**", attacker)
+    with page.expect_response(lambda r: r.url.endswith("/users/new")) as sent:
+        page.goto("http://attacker.example/prize")
+    assert ("POST", 400) == (sent.value.request.method, sent.value.status)
+    expect(page.get_by_role("heading", name="This form was refused")).to_be_visible()
+    expect(page.locator("#refusal")).to_contain_text("not sent from this site")
+    assert set() == emails_in(app, ["root"])
+
+    page.goto(f"{server}/users")
+    expect(page.locator("#signed-in")).to_have_text(f"Signed in as {ROOT_ADMIN}")
+    expect(page.locator("#no-users")).to_be_visible()
+
+
+def test_an_edited_hidden_review_is_refused_with_a_clear_page(
+    page: Page, app: Flask, tmp_path: Path
+) -> None:
+    """Editing the review the page keeps (one character of the sealed token) makes
+    Done refuse it with a page that says the review was altered or expired and
+    to upload the file again (400), never a review or a count; nothing is
+    written."""
+    sign_in(page)
+    path = csv_file(tmp_path, "ana.csv", "Ana,Ruiz,ana.ruiz@acme.example,Madrid,,,es")
+    choose_file(page, path)
+    page.locator('input[name="review"]').evaluate(
+        """input => {
+          const middle = Math.floor(input.value.length / 2);
+          const swapped = input.value[middle] === "A" ? "B" : "A";
+          input.value = input.value.slice(0, middle) + swapped
+            + input.value.slice(middle + 1);
+        }"""
+    )
+    with page.expect_response(lambda r: r.url.endswith("/import/commit")) as sent:
+        page.get_by_role("button", name="Done").click()
+    assert 400 == sent.value.status
+    expect(page.get_by_role("heading", name="Nothing was imported")).to_be_visible()
+    expect(page.locator("#refusal")).to_have_text(
+        "This review was altered, has expired, or was made for another "
+        "administrator, so nothing was imported."
+    )
+    expect(page.locator("#detail")).to_contain_text("upload the file again")
+    assert 0 == page.locator("#review, #counts").count()
+    page.get_by_role("link", name="Upload the file again").click()
+    expect(page.get_by_role("heading", name="Import users")).to_be_visible()
+    assert set() == emails_in(app, ["es-mad"])
+
+
+def test_a_refused_done_explains_itself(page: Page, app: Flask, tmp_path: Path) -> None:
+    """When two of the file's emails are created by someone else between the
+    review and Done, Done is refused with the rows concerned ("rows 2 and 4"),
+    each with its email and what changed, and imports nothing of the file."""
+    sign_in(page)
+    path = csv_file(
+        tmp_path,
+        "three.csv",
+        "Ana,Ruiz,ana.ruiz@acme.example,Madrid,,,es",
+        "Bo,Berg,bo.berg@acme.example,Madrid,,,es",
+        "Cy,Ng,cy.ng@acme.example,Madrid,,,es",
+    )
+    choose_file(page, path)
+    assert {"total": 3, "create": 3, "update": 0, "skip": 0, "invalid": 0} == counts(
+        page
+    )
+    webapp.state(app).store.apply(
+        [
+            UserWrite(UserRow("Ana", "Other", "ana.ruiz@acme.example", "us"), None),
+            UserWrite(UserRow("Cy", "Other", "cy.ng@acme.example", "us"), None),
+        ]
+    )
+    with page.expect_response(lambda r: r.url.endswith("/import/commit")) as sent:
+        page.get_by_role("button", name="Done").click()
+    assert 409 == sent.value.status
+    expect(page.locator("#refusal")).to_have_text(
+        "Since your review, rows 2 and 4 would not be imported as you reviewed "
+        "them, so nothing was imported."
+    )
+    expect(page.locator("#reasons li")).to_have_text(
+        [
+            "Row 2 (ana.ruiz@acme.example): it was to create a user and would now "
+            "be skipped.",
+            "Row 4 (cy.ng@acme.example): it was to create a user and would now be "
+            "skipped.",
+        ]
+    )
+    assert 0 == page.locator("#review").count()
+
+    screenshot = tmp_path / "refused.png"
+    page.screenshot(path=screenshot, full_page=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copyfile(screenshot, ARTIFACTS / "refused.png")
+    assert set() == emails_in(app, ["es-mad"])
