@@ -40,6 +40,7 @@ SECTIONS: Sequence[tuple[str, str, str]] = (
     ("organization tree", "bench_hierarchy", "figures"),
     ("frictionless-py", "bench_prepare", "figures_frictionless"),
     ("SQLite store", "bench_sql", "figures"),
+    ("imports", "bench_imports", "figures"),
 )
 #: The order of the sections in the table.
 TABLE_ORDER: Sequence[str] = (
@@ -51,6 +52,7 @@ TABLE_ORDER: Sequence[str] = (
     "organization tree",
     "SQLite store",
     "no row limit",
+    "imports",
 )
 
 

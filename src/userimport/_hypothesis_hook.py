@@ -4,11 +4,10 @@ point).
 Hypothesis calls :func:`_hypothesis_setup_hook` at the end of its own import, in
 every process of an environment where the package is installed, whether the
 process uses userimport or not. So registering loads no more than the two classes
-it registers (:class:`~userimport.schema.UserRow` and
-:class:`~userimport.hierarchy.OrgTree`, value classes that ``import userimport``
-loads anyway): hypothesis is given functions, and the first ``st.from_type`` of
-either class imports :mod:`userimport.strategies` (and with it the validation) to
-build the strategy.
+it registers, :class:`~userimport.schema.UserRow` and
+:class:`~userimport.hierarchy.OrgTree` (their modules need attrs only): hypothesis
+is given functions, and the first ``st.from_type`` of either class imports
+:mod:`userimport.strategies` (and with it the validation) to build the strategy.
 
 Hypothesis is imported inside the hook, not at the top of this module: importing
 this module first then never imports hypothesis, whose import would call back into

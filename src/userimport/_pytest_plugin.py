@@ -2,9 +2,10 @@
 
 Installing ``userimport`` registers this module under pytest's ``pytest11`` entry
 point, so pytest loads it into every test run of that environment, whether the run
-uses it or not. Loading it imports pytest and the package's value classes (what
-``import userimport`` loads): not the flow, not hypothesis, not SQLAlchemy. Each
-fixture imports what it needs the first time it is used, and no fixture needs
+uses it or not. Loading it imports pytest and no module of the library (``import
+userimport`` loads none): not the value classes, not the flow, not hypothesis, not
+SQLAlchemy. Each fixture imports what it needs the first time it is used (the
+sample tree and actors come from ``userimport._samples``), and no fixture needs
 hypothesis.
 
 The fixtures, named with a ``userimport_`` prefix so they never clash with a
