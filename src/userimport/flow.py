@@ -224,17 +224,15 @@ def commit(
             reasons[now.row] = reason
     if reasons:
         numbers = tuple(row for row in reasons if row is not None)
+        each = [
+            message("row {row}: {reason}", row=row, reason=reason)
+            for row, reason in reasons.items()
+        ]
         text = message(
             "{rows} would not be imported as reviewed, so nothing was written "
             "({reasons}); review the file again.",
             rows=_rows_label(list(reasons)),
-            reasons=listing(
-                (
-                    message("row {row}: {reason}", row=row, reason=reason)
-                    for row, reason in reasons.items()
-                ),
-                "; ",
-            ),
+            reasons=listing(each, "; "),
         )
         raise CommitConflict(
             say(text, options.locale),
