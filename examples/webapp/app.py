@@ -282,6 +282,9 @@ def _security_headers(response: Response) -> Response:
         "frame-ancestors 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    # Every page is one administrator's (the review and Done pages carry a sealed
+    # review): no shared or browser cache keeps a copy.
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
@@ -343,6 +346,7 @@ def _refused(
     heading: str = "Nothing was imported",
     advice: str = "Upload the file again to review it as things are now.",
     reasons: Sequence[tuple[int, str, str]] = (),
+    upload_again: bool = True,
 ) -> str:
     """The page of a request refused with nothing done, saying why."""
     return render_template(
@@ -352,6 +356,7 @@ def _refused(
         detail=str(error) if error is not None else None,
         reasons=reasons,
         advice=advice,
+        upload_again=upload_again,
     )
 
 
@@ -366,6 +371,7 @@ def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
             "expired; nothing was done."
         ),
         advice="Go back, reload the page, and try again.",
+        upload_again=False,
     ), 400
 
 
@@ -421,9 +427,8 @@ def _sign_in() -> ResponseReturnValue:
             session["admin"] = key
             return redirect(url_for("users"), 303)
         problem = "Choose one of the administrators below."
-    return render_template("sign_in.html", admins=DEMO_ADMINS, problem=problem), (
-        400 if problem else 200
-    )
+    page = render_template("sign_in.html", admins=DEMO_ADMINS, problem=problem)
+    return page, 400 if problem else 200
 
 
 def _sign_out() -> ResponseReturnValue:
@@ -544,7 +549,7 @@ def _template(language: str) -> ResponseReturnValue:
 
 def _columns_read(preview: Preview) -> list[str]:
     """The header cells that name a column, with that column when it is written
-    differently ("E-mail (Email)"), as SPEC §6 asks frontends to show."""
+    differently ("E-mail (Email)"), so the reviewer sees how the header was read."""
     shown = []
     for match in preview.columns:
         title = COLUMN_TITLES.get(match.column or "")

@@ -309,7 +309,8 @@ def test_pages_send_a_content_security_policy(
     client: FlaskClient, admin: Admin
 ) -> None:
     """Every page, the sign-in page and refusals included, forbids scripts and
-    styles but its own (a per-request nonce)."""
+    styles but its own (a per-request nonce), and no cache keeps it."""
+    assert "no-store" == client.get("/sign-in").headers["Cache-Control"]
     first = admin.get("/import").headers["Content-Security-Policy"]
     second = admin.get("/import").headers["Content-Security-Policy"]
     assert "default-src 'none'" in first
