@@ -198,11 +198,11 @@ def check_review_guarantee(case: Case, store: UserStore) -> None:
         for row in sent.rows
         if row.user is not None and row.action in (Action.CREATE, Action.UPDATE)
     }
-    for key, stored in after.items():
+    for key, now in after.items():
         if key in written:
-            assert _fields(written[key]) == _fields(stored)
+            assert _fields(written[key]) == _fields(now)
         else:
-            assert before.get(key) == stored, f"{key} changed without being reviewed"
+            assert before.get(key) == now, f"{key} changed without being reviewed"
     assert set(written) <= set(after)
     assert len(written) == result.created + result.updated
 

@@ -486,6 +486,10 @@ def _check_binding(preview: Preview, actor: Actor, options: ImportOptions) -> No
 
 def _difference(before: ReviewRow, now: ReviewRow) -> str | None:
     """What would be written differently for a row than was reviewed, or ``None``."""
+    if before.action is Action.CREATE and any(
+        issue.code in _STORE_CODES for issue in now.issues
+    ):
+        return message("its email now belongs to a user created since the review")
     if now.action is not before.action:
         return message(
             "it was to {before} and would now {now}",
@@ -507,6 +511,9 @@ def _difference(before: ReviewRow, now: ReviewRow) -> str | None:
         return message("the changes of its update differ from the review")
     return None
 
+
+#: The issues that come from the store: a user created since the review.
+_STORE_CODES = frozenset({IssueCode.EMAIL_EXISTS, IssueCode.EMAIL_TAKEN})
 
 _VERBS = {
     Action.CREATE: message("create a user"),

@@ -612,9 +612,10 @@ def test_a_refused_done_explains_itself(app: Flask, admin: Admin) -> None:
         "so nothing was imported." == refusal(response.text)
     )
     assert {
-        2: "Row 2 (ana@acme.example): it was to create a user and would now be "
-        "skipped.",
-        4: "Row 4 (cy@acme.example): it was to create a user and would now be skipped.",
+        2: "Row 2 (ana@acme.example): its email now belongs to a user created since "
+        "the review.",
+        4: "Row 4 (cy@acme.example): its email now belongs to a user created since "
+        "the review.",
     } == reasons(response.text)
     # Not the review again, whose rows all say "create" and contradict the refusal.
     assert "have errors" not in response.text

@@ -601,10 +601,10 @@ def test_a_refused_done_explains_itself(page: Page, app: Flask, tmp_path: Path) 
     )
     expect(page.locator("#reasons li")).to_have_text(
         [
-            "Row 2 (ana.ruiz@acme.example): it was to create a user and would now "
-            "be skipped.",
-            "Row 4 (cy.ng@acme.example): it was to create a user and would now be "
-            "skipped.",
+            "Row 2 (ana.ruiz@acme.example): its email now belongs to a user "
+            "created since the review.",
+            "Row 4 (cy.ng@acme.example): its email now belongs to a user created "
+            "since the review.",
         ]
     )
     assert 0 == page.locator("#review").count()
