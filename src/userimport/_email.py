@@ -1,5 +1,13 @@
 """Email normalisation with a fast path that gives exactly email-validator's verdict.
 
+First come the cheap rejections: an address longer than RFC 5321 allows (254 octets
+in all, 64 characters before the ``@``) is refused by its length alone, before any
+parser walks it (email-validator's parser costs microseconds per character, so a
+7 KB cell would cost milliseconds). Every address refused this way is one that
+email-validator refuses too (under the options used here: no quoted local part, no
+display name, and ``strict`` for the RFC 5321 limit of the local part), and the
+message is the one email-validator gives for the length.
+
 ``email_validator.validate_email`` costs tens of microseconds per address, most of it
 in the checks of the part after the ``@`` (UTS #46 mapping, IDNA, special-use names),
 and a company's users share one to three domains. This module validates each distinct
@@ -11,8 +19,9 @@ Why the shortcut is exact, reading email-validator 2.4's ``validate_email``:
 1. ``split_email`` cuts at the first ``@`` or ``<`` outside quotes. A dot-atom local
    part has neither, nor quotes, so the domain part is everything after the first ``@``
    whatever the local part is; no display name is possible.
-2. ``validate_email_local_part`` accepts a dot-atom (``DOT_ATOM_TEXT``) unchanged, and
-   NFC leaves ASCII alone. The only later change to the local part is lower-casing the
+2. ``validate_email_local_part`` accepts a dot-atom (``DOT_ATOM_TEXT``) of at most 64
+   characters unchanged (longer is refused in ``strict`` mode), and NFC leaves ASCII
+   alone. The only later change to the local part is lower-casing the
    RFC 2142 mailbox names (``info``, ``postmaster``, ...).
 3. The domain checks (``validate_email_domain_name``, or the rejection of an empty part
    or of a bracketed literal) depend on the domain part alone. So a domain that passes
@@ -66,7 +75,9 @@ def _validate_email(address: str) -> ValidatedEmail:
         allow_quoted_local=False,
         allow_domain_literal=False,
         allow_display_name=False,
-        strict=False,
+        # RFC 5321 4.5.3.1.1: at most 64 characters before the @ (checked only in
+        # strict mode, which nothing else changes).
+        strict=True,
         check_deliverability=False,
         test_environment=False,
         globally_deliverable=True,
@@ -102,6 +113,8 @@ RFC2142_MAILBOX_NAMES: Final = frozenset(
 
 # RFC 5321 4.5.3.1.3 (with RFC 3696 errata 1690): 254 octets for a whole address.
 _EMAIL_MAX_OCTETS: Final = 254
+# RFC 5321 4.5.3.1.1: 64 octets before the @; email-validator counts characters.
+_LOCAL_MAX_LENGTH: Final = 64
 # RFC 1035 2.3.4: longer domain parts are rejected by email-validator's first check,
 # so they are never worth a cache entry (this also bounds the cache's memory).
 _DOMAIN_MAX_LENGTH: Final = 253
@@ -110,7 +123,7 @@ _DOMAIN_CACHE_SIZE: Final = 2048
 
 
 def _octets(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 @functools.lru_cache(maxsize=_DOMAIN_CACHE_SIZE)
@@ -153,7 +166,10 @@ def _domain_info(domain: str) -> tuple[str, str, int] | None:
     unicode_domain, ascii_domain = forms
     # The key's domain part, by the one function that owns the rule.
     key_domain = email_key("a@" + unicode_domain)[2:]
-    key_forms = _domain_forms(key_domain)
+    # Usually it is the ASCII form email-validator just gave for this domain, which
+    # it reads back as the same domain (it decodes A-labels before checking them):
+    # no second validation. Anything else is validated as a domain of its own.
+    key_forms = forms if key_domain == ascii_domain else _domain_forms(key_domain)
     if key_forms is None:
         return None
     longest = max(
@@ -174,7 +190,7 @@ def _fast(address: str) -> tuple[str, str] | None:
     dot-atom ASCII local part at a valid domain, within the length limits.
     """
     local, at, domain = address.partition("@")
-    if not at or _DOT_ATOM.fullmatch(local) is None:
+    if not at or len(local) > _LOCAL_MAX_LENGTH or _DOT_ATOM.fullmatch(local) is None:
         return None
     info = _domain_info(domain)
     if info is None:
@@ -236,14 +252,66 @@ def clear_cache() -> None:
     _domain_info.cache_clear()
 
 
+def _too_long(address: str) -> str | None:
+    """email-validator's message for an address over a length limit, or ``None``.
+
+    Only lengths are looked at, at C speed, so a huge cell costs no parsing: more
+    than 64 characters before the first ``@`` (RFC 5321 4.5.3.1.1, as counted by
+    email-validator's strict mode) or more than 253 after it (RFC 1035 2.3.4), or
+    a long text without ``@``; then more than 254 octets in all (RFC 5321
+    4.5.3.1.3), which costs one encoding of at most 318 characters. email-validator
+    refuses every such address too, whatever else is wrong with it (quotes and
+    display names are refused here), and gives this message when nothing else is
+    wrong. What passes has at most 254 octets, so the full check that follows costs
+    a bounded time.
+    """
+    local, at, domain = address.partition("@")
+    if len(local) > _LOCAL_MAX_LENGTH:
+        if not at:
+            return _NO_AT_SIGN[next((c for c in "＠﹫" if c in local), "")]
+        diff = len(local) - _LOCAL_MAX_LENGTH
+        return f"The email address is too long before the @-sign {_too_many(diff)}."
+    if len(domain) > _DOMAIN_MAX_LENGTH:
+        diff = len(domain) - _DOMAIN_MAX_LENGTH
+        return f"The email address is too long after the @-sign {_too_many(diff)}."
+    # RFC 5321 4.5.3.1.3: 254 octets in all. email-validator checks this last, on
+    # the address as typed first, with this message.
+    octets = _octets(address)
+    if octets <= _EMAIL_MAX_OCTETS:
+        return None
+    diff = octets - _EMAIL_MAX_OCTETS
+    # Its count of characters: exact for ASCII, else a range from the octets over
+    # the limit divided by the widest character's octets.
+    widest = len(max(address).encode("utf-8", "surrogatepass"))
+    return f"The email address is too long {_too_many(diff, max(1, diff // widest))}."
+
+
+# email-validator's messages for an address without "@" (in its order of checks).
+_NO_AT_SIGN: Final = {
+    "＠": 'The email address has the "full-width" at-sign (@) character instead of'
+    " a regular at-sign.",
+    "﹫": 'The email address has the "small commercial at" character instead of a'
+    " regular at-sign.",
+    "": "An email address must have an @-sign.",
+}
+
+
+def _too_many(diff: int, fewest: int | None = None) -> str:
+    """``(1 character too many)``, ``(3 characters too many)``, ``(1-3 ...)``."""
+    count = str(diff) if fewest in (None, diff) else f"{fewest}-{diff}"
+    return f"({count} character{'s' if diff > 1 else ''} too many)"
+
+
 def normalize_email(text: str) -> tuple[str, str] | str:
     """Validate and normalise one email address, with no DNS look-up.
 
     The verdict and the normalised address are exactly those of
-    ``email_validator.validate_email(text.strip(), check_deliverability=False)``
-    (common addresses take a shortcut that validates each distinct domain once, see
-    the module's docstring). The uniqueness key (:func:`userimport.schema.email_key`:
-    NFKC, then case-folded whole, SPEC §2) must be a valid address too.
+    ``email_validator.validate_email(text.strip(), strict=True,
+    check_deliverability=False)``: an address over RFC 5321's length limits is
+    refused by its length before any parsing, and common addresses take a shortcut
+    that validates each distinct domain once (see the module's docstring). The
+    uniqueness key (:func:`userimport.schema.email_key`) must be a valid address
+    too.
 
     Args:
         text: The address as typed; surrounding whitespace is ignored.
@@ -254,6 +322,9 @@ def normalize_email(text: str) -> tuple[str, str] | str:
         sentence saying what to correct.
     """
     address = text.strip()
+    too_long = _too_long(address)
+    if too_long is not None:
+        return explain_email_error(too_long)
     fast = _fast(address)
     if fast is not None:
         return fast
