@@ -1,4 +1,4 @@
-"""Benchmark OrgTree against issue 3's targets: build ≤ 1 s, ``is_within`` ≤ 2 µs.
+"""Benchmark OrgTree against its targets: build ≤ 1 s, ``is_within`` ≤ 2 µs.
 
 The tree has 100,000 organizations shaped like a real platform: one root, 50
 countries, 40 regions each and offices below them, plus one chain 2,000 deep. Build

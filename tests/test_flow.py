@@ -1,4 +1,4 @@
-"""The prepare → review → commit flow (SPEC §5, §6, §10)."""
+"""The prepare → review → commit flow."""
 
 from __future__ import annotations
 
@@ -173,14 +173,14 @@ def test_issues_are_file_level_first_then_by_row() -> None:
     assert [None, 2, 3] == [issue.row for issue in preview.issues]
 
 
-# --- organizations and rights (SPEC §5) -------------------------------------------
+# --- organizations and rights ----------------------------------------------------
 
 
 @pytest.mark.parametrize("ref", ["mx", "Mexico", "root", "Acme", "Atlantis", "zz"])
 def test_organizations_outside_the_subtree_read_as_unknown(ref: str) -> None:
     """A sibling, a parent and a non-existent organization get the same message.
 
-    Only the reference itself differs, so existence never leaks (SPEC §4).
+    Only the reference itself differs, so existence never leaks.
     """
     preview = prepare(
         csv(f"Ana,Ruiz,ana@x.example,{ref},,,"),

@@ -1,4 +1,4 @@
-"""Issues and exceptions (SPEC §4)."""
+"""Issues and exceptions."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_codes_are_string_enums_with_descriptions() -> None:
 
 
 def test_file_error_codes_are_the_spec_list() -> None:
-    """The codes that block the whole import are exactly SPEC §4's list."""
+    """The codes that block the whole import are exactly the file-level errors."""
     assert {
         "empty_file",
         "file_too_large",

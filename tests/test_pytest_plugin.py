@@ -1,4 +1,4 @@
-"""The pytest plugin: fixtures for users' tests, and a light import (SPEC §8)."""
+"""The pytest plugin: fixtures for users' tests, and a light import."""
 
 from __future__ import annotations
 

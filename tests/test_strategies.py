@@ -1,4 +1,4 @@
-"""The hypothesis strategies users test their own code with (SPEC §8, §9, §10)."""
+"""The hypothesis strategies users test their own code with."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def test_valid_uploads_prepare_with_no_error_and_give_their_users(
 @slow_data
 @given(csv_files())
 def test_csv_files_prepare_with_no_error(file: tuple[bytes, OrgTree, Actor]) -> None:
-    """SPEC §10: ``(data, tree, actor)``; ``data`` prepares with no error against
+    """``(data, tree, actor)``; ``data`` prepares with no error against
     ``tree``, ``actor`` and an empty MemoryStore."""
     data, tree, actor = file
     preview = prepare(data, actor=actor, orgs=tree, store=MemoryStore())

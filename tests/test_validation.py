@@ -202,7 +202,7 @@ def test_zero_width_message_is_exact() -> None:
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_hidden_characters_in_any_column(column: str) -> None:
-    """Every column rejects hidden characters (SPEC §2, §10)."""
+    """Every column rejects hidden characters."""
     values = {**row_with(role="learner", groups="a", language="es"), column: "x"}
     values[column] = {
         "email": "ana\ufeff@example.com",

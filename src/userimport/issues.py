@@ -1,4 +1,4 @@
-"""Problems found in an upload, returned as data (SPEC §4).
+"""Problems found in an upload, returned as data.
 
 An :class:`Issue` has a stable :class:`IssueCode` that frontends switch on (and may
 translate), a position (spreadsheet ``row`` and canonical ``column``), the offending

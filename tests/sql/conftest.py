@@ -7,7 +7,7 @@ Each test gets fresh tables: every store lives in a new PostgreSQL schema of its
 
 Where PostgreSQL is not installed the PostgreSQL tests are skipped with a message
 that says how to get it; under CI (``CI=true``) a PostgreSQL that cannot start is a
-failure, never a skip (issue 4).
+failure, never a skip.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Concurrent imports in real processes, on a SQLite file and on PostgreSQL (issue 4).
+"""Concurrent imports in real processes, on a SQLite file and on PostgreSQL.
 
 Eight processes (``spawn``: separate interpreters, separate connections) import at
 the same moment: first the same 200-row file; then overlapping files with rows in

@@ -1,4 +1,4 @@
-"""Faults in the middle of a commit leave nothing written (issue 4).
+"""Faults in the middle of a commit leave nothing written.
 
 A connection killed by the server, a driver failure at any statement of the
 transaction or at ``COMMIT``, a unique-key race or a constraint violation on the
