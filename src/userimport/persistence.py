@@ -1,12 +1,20 @@
-"""The persistence port: ``UserStore``, ``StoredUser`` and a commit's writes (SPEC §7).
+"""The persistence port: ``UserStore``, ``StoredUser`` and a commit's writes.
 
 A store needs three bulk operations, small enough to implement for any backend in an
 afternoon; :mod:`userimport.testing` ships the contract suite that proves an adapter
 behaves like the reference :class:`~userimport.MemoryStore`.
+
+The Users screen pages through a branch and searches it. A store may do that itself
+with the optional method of :class:`SearchableUserStore`; :func:`users_page` calls
+it when the store has it, and otherwise filters ``list_users`` in Python. What a
+search matches is decided here, once: :func:`search_words` turns text into the words
+a search sees, and :func:`matches_search` says whether a user's words answer a query.
 """
 
 from __future__ import annotations
 
+import heapq
+import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
@@ -18,11 +26,17 @@ from userimport.schema import COLUMNS, Role, UserRow, email_key
 __all__ = [
     "FIELDS",
     "FieldValue",
+    "SearchableUserStore",
     "StoredUser",
     "UserStore",
     "UserWrite",
     "conflicting_keys",
     "diff_fields",
+    "matches_search",
+    "page_of",
+    "search_words",
+    "user_words",
+    "users_page",
 ]
 
 #: The user fields a store keeps besides its id: the canonical columns, in
@@ -197,3 +211,190 @@ def conflicting_keys(
         ):
             keys.add(write.key)
     return tuple(sorted(keys))
+
+
+# -- the Users screen: search and pages -----------------------------------------------
+
+
+class _WordCharacters(dict[int, str | None]):
+    """The ``str.translate`` table of :func:`search_words`, filled on demand.
+
+    A combining mark (an accent: non-zero canonical combining class) is deleted; a
+    letter, digit or other mark is kept; anything else (spaces, punctuation, ``@``,
+    ``_``, symbols) becomes a space, which separates words. At most :attr:`SIZE`
+    characters are remembered, so hostile input cannot grow it without bound.
+    """
+
+    SIZE = 4096
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        verdict: str | None
+        if unicodedata.combining(char):
+            verdict = None
+        elif unicodedata.category(char)[0] in "LNM":
+            verdict = char
+        else:
+            verdict = " "
+        if len(self) < self.SIZE:
+            self[code] = verdict
+        return verdict
+
+
+_WORD_CHARACTERS = _WordCharacters()
+
+
+def search_words(*texts: str) -> tuple[str, ...]:
+    """The words of ``texts`` as a search sees them, each once, in order.
+
+    Case and accents are ignored: text is folded by Unicode's compatibility caseless
+    match (the Unicode Standard, section 3.13, definition D145: NFKD and case folding
+    until stable), then combining marks are dropped, so ``"Núñez"``, ``"NUNEZ"`` and
+    ``"nuñez"`` written in full-width letters all give ``("nunez",)``, and
+    ``"Straße"`` gives ``("strasse",)``. Words are the runs of letters, digits and
+    the marks that remain; everything else separates them
+    (``"ana.garcia@example.com"`` has the words ``ana``, ``garcia``, ``example``
+    and ``com``; ``"O'Neil"`` has ``o`` and ``neil``). A script written without
+    spaces (Chinese, Japanese) gives one word per run of characters.
+
+    Stores apply this to each user's first name, last name and email
+    (:func:`user_words`) when they write the user, and :func:`users_page` to the
+    search text, so both sides are folded by this one function.
+    """
+    words: list[str] = []
+    for text in texts:
+        folded = unicodedata.normalize("NFD", text).casefold()
+        folded = unicodedata.normalize("NFKD", folded).casefold()
+        folded = unicodedata.normalize("NFKD", folded)
+        words.extend(folded.translate(_WORD_CHARACTERS).split())
+    return tuple(dict.fromkeys(words))
+
+
+def user_words(user: UserRow | StoredUser) -> tuple[str, ...]:
+    """The words a search may match in a user: its first name, last name and email.
+
+    A missing field (``None``, which only code that bypasses validation can send)
+    has no words, so that a store's own refusal of such a user is what the caller
+    sees.
+    """
+    fields = (user.first_name, user.last_name, user.email)
+    return search_words(*(text for text in fields if text))
+
+
+def matches_search(words: Sequence[str], query: Sequence[str]) -> bool:
+    """Whether a user with ``words`` (:func:`user_words`) answers ``query``.
+
+    ``query`` is the words of the search text (:func:`search_words`): each of them
+    must be the start of one of the user's words, in any order. An empty query
+    matches every user. ``"gar an"`` finds Ana García; ``"ana x"`` does not.
+    """
+    return all(any(word.startswith(part) for word in words) for part in query)
+
+
+@runtime_checkable
+class SearchableUserStore(UserStore, Protocol):
+    """A store that pages and searches the Users screen itself.
+
+    The method is optional: :func:`users_page` falls back on ``list_users`` and
+    filters in Python for a store without it, which is right but reads the whole
+    branch on every page. Implement it when branches are large, so that the
+    database does the filtering, the ordering and the limit.
+    """
+
+    def search_users(
+        self,
+        org_ids: Collection[str],
+        *,
+        words: Sequence[str] = (),
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[StoredUser]:
+        """One page of the users of the given organizations, ordered by email key.
+
+        Args:
+            org_ids: The organizations whose users are listed.
+            words: Query words (:func:`search_words` of the search text); a user is
+                listed only if each of them starts one of its :func:`user_words`,
+                compared as plain text (a ``%`` or ``_`` in a query word is that
+                character, never a wildcard).
+            after: List only users whose email key is greater than this one (the
+                key of the last user of the previous page).
+            limit: At most this many users (a positive number); ``None`` for all.
+        """
+        ...
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise ValueError(f"A page holds at least one user, not limit={limit!r}.")
+
+
+def users_page(
+    store: UserStore,
+    org_ids: Collection[str],
+    *,
+    words: Sequence[str] = (),
+    after: str | None = None,
+    limit: int | None = None,
+) -> Sequence[StoredUser]:
+    """One page of the users of ``org_ids``, from any store (see
+    :meth:`SearchableUserStore.search_users` for the arguments).
+
+    A store that has ``search_users`` answers it; for any other store this filters
+    :meth:`UserStore.list_users` in Python (:func:`page_of`), which reads the whole
+    branch on every page.
+
+    Raises:
+        ValueError: ``limit`` is less than 1.
+    """
+    _check_limit(limit)
+    search = getattr(store, "search_users", None)
+    if search is not None:
+        found: Sequence[StoredUser] = search(
+            org_ids, words=tuple(words), after=after, limit=limit
+        )
+        return found
+    return page_of(
+        ((user.key, user_words(user), user) for user in store.list_users(org_ids)),
+        words=words,
+        after=after,
+        limit=limit,
+    )
+
+
+def page_of(
+    entries: Iterable[tuple[str, Sequence[str], StoredUser]],
+    *,
+    words: Sequence[str] = (),
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[StoredUser]:
+    """The page of ``search_users`` taken from users held in memory.
+
+    Args:
+        entries: ``(key, words, user)`` of each candidate user, in any order: its
+            email key, its :func:`user_words` and the user itself.
+        words: As for :meth:`SearchableUserStore.search_users`.
+        after: As for :meth:`SearchableUserStore.search_users`.
+        limit: As for :meth:`SearchableUserStore.search_users`.
+
+    Returns:
+        The users that match, after ``after``, ordered by key, at most ``limit``.
+
+    Raises:
+        ValueError: ``limit`` is less than 1.
+    """
+    _check_limit(limit)
+    wanted = [
+        (key, user)
+        for key, held, user in entries
+        if (after is None or key > after) and matches_search(held, words)
+    ]
+    if limit is None:
+        wanted.sort(key=_first)
+        return [user for _, user in wanted]
+    return [user for _, user in heapq.nsmallest(limit, wanted, key=_first)]
+
+
+def _first(entry: tuple[str, StoredUser]) -> str:
+    return entry[0]

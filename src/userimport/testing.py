@@ -1,4 +1,4 @@
-"""The contract test suite for ``UserStore`` adapters (SPEC §7).
+"""The contract test suite for ``UserStore`` adapters.
 
 Every adapter (the shipped ones and yours) proves it behaves like the reference
 :class:`~userimport.stores.memory.MemoryStore` by subclassing one abstract pytest
@@ -40,7 +40,13 @@ What the contract checks, beyond round-tripping every field:
   ``expected`` or is updated twice, and an update onto a key another user holds.
   Keys are judged against the state before the batch;
 - concurrent batches (threads sharing one store) have one winner per key, and
-  each batch wins or loses whole.
+  each batch wins or loses whole;
+- the Users screen's pages and search, through
+  :func:`~userimport.persistence.users_page`: the store's own ``search_users`` if it
+  has one, else the fallback that filters ``list_users``. Pages follow each other
+  in key order and together give every matching user once; a search ignores case
+  and accents, matches the start of words only, takes ``%``, ``_`` and ``\\``
+  literally, and never reaches outside the organizations asked for.
 
 It runs threads against one store; adapters that serialise across processes add
 their own process tests.
@@ -58,7 +64,16 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from userimport.exceptions import CommitConflict
-from userimport.persistence import StoredUser, UserStore, UserWrite, conflicting_keys
+from userimport.persistence import (
+    StoredUser,
+    UserStore,
+    UserWrite,
+    conflicting_keys,
+    matches_search,
+    search_words,
+    user_words,
+    users_page,
+)
 from userimport.schema import Role, UserRow, email_key
 
 __all__ = ["ORGANIZATIONS", "UserStoreContract"]
@@ -67,7 +82,7 @@ __all__ = ["ORGANIZATIONS", "UserStoreContract"]
 ORGANIZATIONS: tuple[str, ...] = ("root", "a", "b")
 
 # Emails of the property test: few keys, several spellings of each, so that creates
-# collide and case variants meet (SPEC §2: the key is NFKC + casefold of the whole).
+# collide and case variants meet.
 _EMAILS = (
     "ana@example.com",
     "ANA@example.com",
@@ -77,7 +92,7 @@ _EMAILS = (
     "çelik@example.com",
     "ÇELIK@EXAMPLE.com",
 )
-_NAMES = ("Ana", "Bo", "Çelik", "José María", "李", "O'Neil")
+_NAMES = ("Ana", "Bo", "Çelik", "José María", "李", "O'Neil", "Núñez", "García")
 _GROUPS = ("Ventas", "Équipe B", "研修", "staff")
 _LANGUAGES = (None, "es", "pt-BR")
 
@@ -126,6 +141,59 @@ _ROWS = st.builds(
     groups=st.lists(st.sampled_from(_GROUPS), max_size=3, unique=True).map(tuple),
     language=st.sampled_from(_LANGUAGES),
 )
+
+
+# The users and searches of the search property: names and emails with accents,
+# apostrophes, full-width letters and LIKE's special characters; searches made of
+# pieces of them in other cases and spellings, and of arbitrary text.
+_SEARCH_LOCALS = ("ana", "jose.nunez", "o'neil", "li", "x_y", "100%", "back\\slash")
+_SEARCH_ROWS = st.builds(
+    UserRow,
+    first_name=st.sampled_from((*_NAMES, "\uff2e\u00fa\u00f1ez", "Ana_María")),
+    last_name=st.sampled_from((*_NAMES, "Núñez García", "50%")),
+    email=st.builds(
+        "{}{}@{}".format,
+        st.sampled_from(_SEARCH_LOCALS),
+        st.integers(0, 30),
+        st.sampled_from(("example.com", "ejemplo.es")),
+    ),
+    organization=st.sampled_from(ORGANIZATIONS),
+)
+_SEARCHES = st.one_of(
+    st.none(),
+    st.sampled_from(
+        (
+            "nunez",
+            "NÚÑ",
+            "gar an",
+            "jose maria",
+            "o'n",
+            "neil",
+            "celik",
+            "ÇEL",
+            "li",
+            "李",
+            "ejemplo",
+            "x_y",
+            "100%",
+            "50",
+            "%",
+            "_",
+            "\\",
+            "",
+            "   ",
+        )
+    ),
+    st.text(alphabet="aAnNñÑúçÇ李%_\\ .@'0", max_size=6),
+)
+
+
+def _key(user: StoredUser) -> str:
+    return user.key
+
+
+def _row_key(row: UserRow) -> str:
+    return row.key
 
 
 class UserStoreContract:
@@ -592,6 +660,177 @@ class UserStoreContract:
                 won.extend(outcome)
         assert won  # the first batch to arrive meets an empty store and wins
         assert sorted(won, key=lambda u: u.key) == list(final.values())
+
+    # -- the Users screen: pages and search --------------------------------------
+
+    def _seed_screen(self, store: UserStore) -> dict[str, StoredUser]:
+        """Six users in the three organizations, by first name."""
+        users = self._seed(
+            store,
+            _row("jose.nunez@example.com", first_name="José", last_name="Núñez"),
+            _row("ana.garcia@example.com", first_name="Ana", last_name="García"),
+            _row("zoe@example.com", first_name="Zoë", last_name="O'Neil"),
+            _row(
+                "bo@example.org", first_name="Bo", last_name="Nunes", organization="a"
+            ),
+            _row(
+                "carl@example.com", first_name="Carl", last_name="Li", organization="a"
+            ),
+            _row(
+                "dee@example.com", first_name="Dee", last_name="Núñez", organization="b"
+            ),
+        )
+        return {user.first_name: user for user in users}
+
+    def _pages(
+        self, store: UserStore, org_ids: Sequence[str], words: Sequence[str], limit: int
+    ) -> list[list[StoredUser]]:
+        """Every page of ``limit`` users, each starting after the previous one."""
+        pages: list[list[StoredUser]] = []
+        after = None
+        for _ in range(len(self._snapshot(store)) + 2):
+            page = list(
+                users_page(store, org_ids, words=words, after=after, limit=limit)
+            )
+            pages.append(page)
+            if len(page) < limit:
+                return pages
+            after = page[-1].key
+        raise AssertionError(f"the pages never end: {pages}")
+
+    def test_pages_follow_each_other_in_key_order(self) -> None:
+        """Pages of two users, each after the last key of the previous one, give
+        every user of the organizations once, in key order; the last page is short
+        (here empty)."""
+        store = self.make_store()
+        users = self._seed_screen(store)
+        everyone = sorted(users.values(), key=_key)
+
+        pages = self._pages(store, ORGANIZATIONS, (), 2)
+
+        assert [everyone[0:2], everyone[2:4], everyone[4:6], []] == pages
+        assert everyone == list(users_page(store, ORGANIZATIONS))
+
+    def test_a_page_starts_after_any_key(self) -> None:
+        """``after`` need not be a stored key: the page starts at the next key."""
+        store = self.make_store()
+        users = self._seed_screen(store)
+
+        page = users_page(store, ORGANIZATIONS, after="bz", limit=2)
+
+        assert [users["Carl"], users["Dee"]] == list(page)
+        assert [] == list(users_page(store, ORGANIZATIONS, after="zzz"))
+
+    def test_pages_stay_in_the_organizations(self) -> None:
+        """A page lists only users of the organizations asked for."""
+        store = self.make_store()
+        users = self._seed_screen(store)
+
+        page = users_page(store, ["a"], limit=10)
+
+        assert [users["Bo"], users["Carl"]] == list(page)
+        assert [] == list(users_page(store, [], limit=10))
+        assert [] == list(users_page(store, ["nowhere"], words=["ana"]))
+
+    def test_search_ignores_case_and_accents(self) -> None:
+        """A search for "nunez", "NÚÑEZ" or "Nuñez" finds José Núñez and Dee Núñez
+        (and not Bo Nunes)."""
+        store = self.make_store()
+        users = self._seed_screen(store)
+        expected = [users["Dee"], users["José"]]
+
+        for search in ("nunez", "NÚÑEZ", "Nuñez", "ＮＵÑＥＺ"):
+            words = search_words(search)
+            assert expected == list(users_page(store, ORGANIZATIONS, words=words))
+
+    def test_search_matches_the_start_of_any_word(self) -> None:
+        """Each query word must start a word of the first name, last name or email,
+        in any order; the middle of a word is not a match."""
+        store = self.make_store()
+        self._seed_screen(store)
+
+        def found(search: str) -> list[str]:
+            words = search_words(search)
+            page = users_page(store, ORGANIZATIONS, words=words)
+            return [user.first_name for user in page]
+
+        assert ["Ana"] == found("gar an")
+        assert ["Ana"] == found("ana.garcia@example.com")
+        assert ["Bo"] == found("org")
+        assert ["Zoë"] == found("neil")
+        assert ["Zoë"] == found("zoe")
+        assert [] == found("unez")
+        assert [] == found("ana x")
+        assert ["Bo", "Dee", "José"] == found("nun")
+
+    def test_search_takes_like_wildcards_literally(self) -> None:
+        """Query words holding ``%``, ``_`` or ``\\`` match only those characters,
+        which no search word holds: they find nobody, never everybody."""
+        store = self.make_store()
+        self._seed_screen(store)
+
+        for word in ("%", "_", "\\", "n%", "n_nez", "%nunez"):
+            assert [] == list(users_page(store, ORGANIZATIONS, words=[word]))
+
+    def test_search_pages_and_stays_in_the_organizations(self) -> None:
+        """A search is paged like the full list and never lists a matching user of
+        another organization."""
+        store = self.make_store()
+        users = self._seed_screen(store)
+        words = search_words("n")
+
+        first = list(users_page(store, ["root", "b"], words=words, limit=1))
+        rest = users_page(store, ["root", "b"], words=words, after=first[-1].key)
+
+        assert [users["Dee"]] == first
+        assert [users["José"], users["Zoë"]] == list(rest)
+
+    @pytest.mark.parametrize("limit", [0, -1])
+    def test_a_page_holds_at_least_one_user(self, limit: int) -> None:
+        """A limit below 1 is a mistake of the caller: ``ValueError``."""
+        store = self.make_store()
+
+        with pytest.raises(ValueError, match="at least one user"):
+            users_page(store, ORGANIZATIONS, limit=limit)
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.differing_executors,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+        ],
+    )
+    @given(data=st.data())
+    def test_pages_of_a_search_give_the_whole_search(self, data: st.DataObject) -> None:
+        """For any users, organizations, search text and page size, the pages one
+        after the other give exactly the users of those organizations that match
+        the search (by :func:`~userimport.persistence.matches_search`), in key
+        order, each once; and so does one call without a limit."""
+        store = self.make_store()
+        rows = data.draw(st.lists(_SEARCH_ROWS, max_size=12, unique_by=_row_key))
+        stored = self._seed(store, *rows) if rows else []
+        org_ids = sorted(data.draw(st.sets(st.sampled_from(ORGANIZATIONS))))
+        search = data.draw(_SEARCHES, label="search")
+        limit = data.draw(st.integers(1, 5), label="limit")
+        words = search_words(search) if search else ()
+        expected = sorted(
+            (
+                user
+                for user in stored
+                if user.organization in org_ids
+                and matches_search(user_words(user), words)
+            ),
+            key=_key,
+        )
+
+        pages = self._pages(store, org_ids, words, limit)
+
+        assert expected == [user for page in pages for user in page]
+        assert all(len(page) == limit for page in pages[:-1])
+        assert expected == list(users_page(store, org_ids, words=words))
+        event("search found some" if expected else "search found none")
 
     # -- against a model ---------------------------------------------------------
 

@@ -1,8 +1,10 @@
-"""``MemoryStore``: the thread-safe reference implementation of ``UserStore`` (SPEC §7).
+"""``MemoryStore``: the thread-safe reference implementation of ``UserStore``.
 
-It keeps users in dictionaries behind one lock. :meth:`MemoryStore.apply` checks the
-whole batch against the current state, builds the new state on copies and swaps it in
-only when every write succeeded, so a failure at any point leaves the old state.
+It keeps users in dictionaries behind one lock, with each user's email key and
+search words computed once, when the user is written. :meth:`MemoryStore.apply`
+checks the whole batch against the current state, builds the new state on copies and
+swaps it in only when every write succeeded, so a failure at any point leaves the old
+state.
 Every other adapter proves it behaves the same with :mod:`userimport.testing`.
 """
 
@@ -12,7 +14,13 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from userimport.exceptions import CommitConflict, StoreError
-from userimport.persistence import StoredUser, UserWrite, conflicting_keys
+from userimport.persistence import (
+    StoredUser,
+    UserWrite,
+    conflicting_keys,
+    page_of,
+    user_words,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -20,7 +28,9 @@ __all__ = ["MemoryStore"]
 class MemoryStore:
     """Users in memory, for tests, demos and hosts that keep their own persistence.
 
-    It implements :class:`~userimport.persistence.UserStore`. Ids are decimal strings
+    It implements :class:`~userimport.persistence.UserStore`, and pages and searches
+    the Users screen itself (:class:`~userimport.persistence.SearchableUserStore`),
+    scanning its users in memory. Ids are decimal strings
     handed out in order (``"1"``, ``"2"``, ...), skipping ids already in use, so
     examples and tests are deterministic. A batch that fails hands out no id.
 
@@ -45,6 +55,11 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._by_id = by_id
         self._ids_by_key = ids_by_key
+        # What a search reads of each user, by id: its key and its search words.
+        self._search: dict[str, tuple[str, tuple[str, ...]]] = {
+            user_id: (key, user_words(by_id[user_id]))
+            for key, user_id in ids_by_key.items()
+        }
         self._last_id = 0
 
     def __repr__(self) -> str:
@@ -69,6 +84,29 @@ class MemoryStore:
         with self._lock:
             users = [u for u in self._by_id.values() if u.organization in wanted]
         return sorted(users, key=lambda u: u.key)
+
+    def search_users(
+        self,
+        org_ids: Collection[str],
+        *,
+        words: Sequence[str] = (),
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[StoredUser]:
+        """One page of the users of the given organizations, ordered by email key.
+
+        See :meth:`~userimport.persistence.SearchableUserStore.search_users`; the
+        store scans its users, whose keys and search words it keeps.
+        """
+        wanted = set(org_ids)
+        with self._lock:
+            search = self._search
+            entries = [
+                (*search[user.id], user)
+                for user in self._by_id.values()
+                if user.organization in wanted
+            ]
+        return page_of(entries, words=words, after=after, limit=limit)
 
     def apply(self, writes: Sequence[UserWrite]) -> Sequence[StoredUser]:
         """Apply every write atomically: all of them or none.
@@ -96,6 +134,7 @@ class MemoryStore:
                 )
             by_id = dict(self._by_id)
             ids_by_key = dict(self._ids_by_key)
+            search = dict(self._search)
             fresh = self._fresh_ids(by_id)
             stored: list[StoredUser] = []
             last_id = self._last_id
@@ -108,7 +147,8 @@ class MemoryStore:
                         del ids_by_key[write.expected.key]
                     user = StoredUser.of(user_id, write.user)
                     self._put(by_id, user)
-                    ids_by_key[user.key] = user.id
+                    ids_by_key[write.key] = user.id
+                    search[user.id] = (write.key, user_words(user))
                     stored.append(user)
             except (CommitConflict, StoreError):
                 raise
@@ -117,7 +157,8 @@ class MemoryStore:
                     f"The memory store failed ({error!r}); nothing was written."
                 ) from error
             # Every write succeeded: swap the new state in (the old one was untouched).
-            self._by_id, self._ids_by_key, self._last_id = by_id, ids_by_key, last_id
+            self._by_id, self._ids_by_key = by_id, ids_by_key
+            self._search, self._last_id = search, last_id
             return stored
 
     def _put(self, users: dict[str, StoredUser], user: StoredUser) -> None:
