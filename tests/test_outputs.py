@@ -1,4 +1,4 @@
-"""The template, the error report and the formula-injection guard (SPEC §8, §10)."""
+"""The template, the error report and the formula-injection guard."""
 
 from __future__ import annotations
 
@@ -20,13 +20,19 @@ from userimport import (
     ReviewRow,
     Summary,
     UserRow,
+    commit,
     converter,
     error_report,
     prepare,
     template,
 )
 from userimport.formulas import MARKER, protect_cell, unprotect_cell
-from userimport.outputs import ERRORS_COLUMN, TEMPLATE_HEADERS, TEMPLATE_LANGUAGES
+from userimport.outputs import (
+    ERRORS_COLUMN,
+    TEMPLATE_HEADERS,
+    TEMPLATE_LANGUAGES,
+    list_separator,
+)
 from userimport.reading import read_upload
 from userimport.schema import COLUMNS, EXAMPLE_ROWS, column_for_header
 from userimport.strategies import (
@@ -39,7 +45,7 @@ from userimport.strategies import (
 )
 
 # The characters that make a spreadsheet run a cell as a formula (OWASP "CSV
-# Injection", SPEC §8), written out independently of the module under test.
+# Injection"), written out independently of the module under test.
 TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 
 #: Naughty-strings style payloads: formulas, Dynamic Data Exchange, full-width forms,
@@ -102,11 +108,21 @@ def runs_as_formula(cell: str) -> bool:
     return index < len(cell) and cell[index] in TRIGGERS
 
 
-def cells(data: bytes) -> list[list[str]]:
+#: The delimiters an upload may have, each the list separator of some spreadsheets
+#: (TAB: "Unicode text" exports; "|": some database exports).
+DELIMITERS = (",", ";", "\t", "|")
+
+#: The list separator of each template language without a region, written out
+#: independently of the module under test.
+SEPARATORS = {"en": ",", "es": ";"}
+
+
+def cells(data: bytes, delimiter: str = ",") -> list[list[str]]:
     """The records of a file the library wrote (UTF-8 with BOM, CRLF)."""
     assert data.startswith(codecs.BOM_UTF8)
     text = data.decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    return list(reader)
 
 
 def reread(data: bytes) -> list[tuple[int, dict[str, str]]]:
@@ -191,7 +207,7 @@ def test_reading_leaves_cells_without_a_marked_trigger_alone(value: str) -> None
 @pytest.mark.parametrize("language", TEMPLATE_LANGUAGES)
 def test_template_headers_map_back_to_their_columns(language: str) -> None:
     """Every localised header is read back as its canonical column, in order."""
-    header = cells(template(language))[0]
+    header = cells(template(language), SEPARATORS[language])[0]
     assert list(TEMPLATE_HEADERS[language].values()) == header
     assert list(COLUMNS) == [column_for_header(cell) for cell in header]
 
@@ -212,16 +228,89 @@ def test_template_holds_the_example_rows_unless_asked_not_to() -> None:
     expected = [[row[column] for column in COLUMNS] for row in EXAMPLE_ROWS]
     assert expected == cells(template())[1:]
     assert [list(TEMPLATE_HEADERS["es"].values())] == cells(
-        template("es", examples=False)
+        template("es", examples=False), ";"
     )
 
 
 @pytest.mark.parametrize(
-    ("tag", "language"), [("ES", "es"), ("es-MX", "es"), ("en_GB", "en")]
+    ("tag", "language"),
+    [("ES", "es"), ("es-ES", "es"), ("es-MX", "es"), ("en_GB", "en"), ("en-ZA", "en")],
 )
 def test_template_accepts_language_tags(tag: str, language: str) -> None:
-    """Case and a region are ignored: ``es-MX`` gets the Spanish template."""
-    assert template(language) == template(tag)
+    """Case and a region leave the headers as the language's: ``es-MX`` gets the
+    Spanish headers."""
+    separator = list_separator(tag)
+    assert (
+        cells(template(language), SEPARATORS[language])[0]
+        == (cells(template(tag), separator)[0])
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "separator"),
+    [
+        ("en", ","),
+        ("EN-us", ","),
+        ("en-GB", ","),
+        ("en-ZA", ";"),
+        ("en_DE", ";"),
+        ("es", ";"),
+        ("es-ES", ";"),
+        ("es_AR", ";"),
+        ("es-CO", ";"),
+        ("es-MX", ","),
+        ("es-US", ","),
+        ("es-419", ","),
+        ("es-Latn-MX", ","),
+    ],
+)
+def test_template_is_written_with_the_list_separator_of_its_locale(
+    tag: str, separator: str
+) -> None:
+    """The template's delimiter is the list separator of a spreadsheet in that
+    locale: ``;`` where the decimal separator is a comma, ``,`` where it is a point,
+    so a double-clicked template opens in columns."""
+    first_line = template(tag).decode("utf-8-sig").split("\r\n", 1)[0]
+    headers = TEMPLATE_HEADERS[tag[:2].lower()].values()
+    assert separator.join(f'"{header}"' for header in headers) == first_line
+    assert separator == list_separator(tag)
+
+
+@pytest.mark.parametrize("delimiter", DELIMITERS)
+@pytest.mark.parametrize("language", TEMPLATE_LANGUAGES)
+def test_template_with_any_delimiter_prepares_as_its_example_rows(
+    language: str, delimiter: str
+) -> None:
+    """A template written with any delimiter an upload may have reads back, as
+    downloaded, as its example rows (skipped with ``example_row``), with that
+    delimiter detected."""
+    data = template(language, delimiter=delimiter)
+    preview = prepare(data, actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=MemoryStore())
+    expected = [{column: row[column] for column in COLUMNS} for row in EXAMPLE_ROWS]
+    assert delimiter == preview.delimiter
+    assert expected == [dict(row.values) for row in preview.rows]
+    assert [IssueCode.EXAMPLE_ROW] * len(EXAMPLE_ROWS) == [
+        issue.code for issue in preview.issues
+    ]
+
+
+@pytest.mark.parametrize("delimiter", ["", ";;", '"', "\n", "\r", "\0"], ids=repr)
+def test_template_refuses_a_delimiter_no_file_can_have(delimiter: str) -> None:
+    """A delimiter is one character, not a quote, a line break or NUL: the rule of
+    reading, with its message."""
+    with pytest.raises(ValueError, match=r"^delimiter ") as read:
+        read_upload(b"a,b\r\n", delimiter=delimiter)
+    with pytest.raises(ValueError, match=r"^delimiter ") as caught:
+        template("en", delimiter=delimiter)
+    assert str(read.value) == str(caught.value)
+
+
+@pytest.mark.parametrize("language", TEMPLATE_LANGUAGES)
+def test_template_has_no_sep_line(language: str) -> None:
+    """No ``sep=`` line: with one, Excel is reported to ignore the byte-order mark;
+    the header is the first line."""
+    text = template(language).decode("utf-8-sig")
+    assert text.startswith('"')
 
 
 def test_template_refuses_an_unknown_language() -> None:
@@ -240,9 +329,12 @@ def test_template_as_downloaded_imports_nothing() -> None:
     assert {IssueCode.EXAMPLE_ROW} == {issue.code for issue in preview.issues}
 
 
-def fill(data: bytes, users: Sequence[UserRow], keep_examples: bool) -> bytes:
-    """The template as a user fills it with ``csv.writer``, saved as UTF-8."""
-    records = cells(data)
+def fill(
+    data: bytes, delimiter: str, users: Sequence[UserRow], keep_examples: bool
+) -> bytes:
+    """The template as a user fills it with ``csv.writer``, saved as UTF-8 with the
+    template's delimiter."""
+    records = cells(data, delimiter)
     if not keep_examples:
         records = records[:1]
     for user in users:
@@ -258,7 +350,7 @@ def fill(data: bytes, users: Sequence[UserRow], keep_examples: bool) -> bytes:
             ]
         )
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(records)
+    csv.writer(buffer, delimiter=delimiter).writerows(records)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -278,7 +370,7 @@ def test_filled_template_prepares_clean(
 ) -> None:
     """A template filled in with valid users imports them; example rows left in are
     skipped with ``example_row``, and nothing else is reported."""
-    data = fill(template(language), users, keep_examples)
+    data = fill(template(language), SEPARATORS[language], users, keep_examples)
     preview = prepare(data, actor=SAMPLE_MANAGER, orgs=SAMPLE_ORGS, store=MemoryStore())
     examples = len(EXAMPLE_ROWS) if keep_examples else 0
     assert preview.ok
@@ -303,7 +395,7 @@ def test_error_report_lists_every_row_where_it_was_with_its_problems() -> None:
     """Each row keeps its spreadsheet row number, its values and, in ``errors``, its
     problems in plain words; valid rows have an empty ``errors`` cell."""
     preview = prepare(UPLOAD, actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=MemoryStore())
-    records = cells(error_report(preview))
+    records = cells(error_report(preview), ";")
     assert [*TEMPLATE_HEADERS["en"].values(), ERRORS_COLUMN] == records[0]
     assert [] == records[1] == records[3]  # the header was row 2, row 4 was blank
     assert ["'=cmd|' /C calc'!A0", "García", "ana@example.org"] == records[2][:3]
@@ -362,7 +454,7 @@ def test_error_report_does_not_repeat_file_warnings_of_a_readable_file() -> None
     assert {IssueCode.UNKNOWN_COLUMNS, IssueCode.ENCODING_GUESSED} == {
         issue.code for issue in preview.issues
     }
-    records = cells(error_report(preview))
+    records = cells(error_report(preview), ";")
     assert 2 == len(records)
     assert "" == records[1][-1]
 
@@ -445,7 +537,9 @@ def test_error_report_reads_back_as_the_values_uploaded(data: bytes) -> None:
         return  # an unreadable file: its report is checked above
     report = error_report(preview)
     assert rows_of(preview) == reread(report)
-    assert not [c for record in cells(report) for c in record if runs_as_formula(c)]
+    assert preview.delimiter == read_upload(report).delimiter
+    written = cells(report, preview.delimiter or ",")
+    assert not [c for record in written for c in record if runs_as_formula(c)]
 
 
 def test_reuploading_an_error_report_through_prepare_gives_the_same_values() -> None:
@@ -455,6 +549,95 @@ def test_reuploading_an_error_report_through_prepare_gives_the_same_values() -> 
         error_report(preview), actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=MemoryStore()
     )
     assert rows_of(preview) == rows_of(again)
+
+
+#: An upload's records, to be written with each delimiter: a formula, a blank row,
+#: a marker-like apostrophe, and cells holding every delimiter and a line break.
+RECORDS = (
+    ("Nombre", "Apellidos", "Correo", "Organización", "Notes"),
+    ("=cmd|' /C calc'!A0", "García", "ana@example.org", "", "x"),
+    (),
+    ("Bo", "Li", "bo@example.org", "Spain", ""),
+    ("'Quoted'", "Li", "not-an-email", "", ""),
+    ("Cy", "Line\nbreak", "cy@example.org", "a, b; c | d\te", ""),
+    ("Ana", "García", "ana.garcia@example.com", "", ""),
+)
+
+
+def written(records: Sequence[Sequence[str]], delimiter: str) -> bytes:
+    """``records`` as a spreadsheet saves them with ``delimiter``, in UTF-8."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(records)
+    return buffer.getvalue().encode("utf-8")
+
+
+def first_line(data: bytes) -> str:
+    return data.decode("utf-8-sig").split("\r\n", 1)[0]
+
+
+@pytest.mark.parametrize("delimiter", DELIMITERS, ids=repr)
+def test_error_report_has_the_uploads_delimiter_and_reads_back(
+    delimiter: str,
+) -> None:
+    """The report is written with the delimiter of the upload it reports on, so it
+    opens as the upload did; ``prepare`` on it detects that delimiter and gives
+    back every row at its row number with the values first uploaded."""
+    preview = prepare(
+        written(RECORDS, delimiter),
+        actor=SAMPLE_ADMIN,
+        orgs=SAMPLE_ORGS,
+        store=MemoryStore(),
+    )
+    assert delimiter == preview.delimiter
+    report = error_report(preview)
+    headers = [*TEMPLATE_HEADERS["en"].values(), ERRORS_COLUMN]
+    assert delimiter.join(f'"{header}"' for header in headers) == first_line(report)
+    again = prepare(report, actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=MemoryStore())
+    assert delimiter == again.delimiter
+    assert rows_of(preview) == rows_of(again)
+    assert 5 == len(again.rows)
+
+
+def test_error_report_of_a_file_that_could_not_be_parsed_is_comma_separated() -> None:
+    """A file read no further than its bytes (here a ZIP archive) has no delimiter:
+    its report is comma-separated."""
+    preview = prepare(
+        b"PK\x03\x04" + bytes(60),
+        actor=SAMPLE_ADMIN,
+        orgs=SAMPLE_ORGS,
+        store=MemoryStore(),
+    )
+    assert preview.delimiter is None
+    assert IssueCode.BINARY_FILE in {issue.code for issue in preview.issues}
+    assert first_line(error_report(preview)).startswith('"First name","Last name",')
+
+
+@pytest.mark.parametrize("delimiter", ['"', "\n", ";;", ""], ids=repr)
+def test_error_report_of_a_preview_naming_an_impossible_delimiter(
+    delimiter: str,
+) -> None:
+    """A preview kept by a client may name a delimiter no file can have: the report
+    is then comma-separated rather than refused."""
+    values = dict.fromkeys(COLUMNS, "") | {"first_name": "Ana"}
+    review = (ReviewRow(row=2, values=values, user=None, action=Action.INVALID),)
+    preview = Preview(review, (), Summary.of(review), "utf-8", delimiter)
+    assert ["Ana"] == [record[0] for record in cells(error_report(preview))[1:]]
+
+
+def test_error_report_of_a_result_has_the_uploads_delimiter() -> None:
+    """The report of a commit's result, the rows left out, is written with the
+    upload's delimiter too."""
+    store = MemoryStore()
+    preview = prepare(
+        written(RECORDS, "\t"), actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=store
+    )
+    result = commit(
+        preview, actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=store, skip_invalid=True
+    )
+    assert [2, 5, 6] == [row.row for row in result.left_out]
+    report = error_report(result)
+    assert first_line(report).startswith('"First name"\t"Last name"\t')
+    assert [(row.row, dict(row.values)) for row in result.left_out] == reread(report)
 
 
 def test_a_nul_in_a_kept_preview_is_written_as_a_replacement_character() -> None:

@@ -1,11 +1,13 @@
-"""The CSV files the library writes: the template and the error report (SPEC §8).
+"""The CSV files the library writes: the template and the error report.
 
-Both are UTF-8 with a byte-order mark, so that Excel opens accented names correctly,
-with CRLF line ends (RFC 4180 §2.1) and every cell in double quotes. Every cell the
-library writes, headers and messages included, goes through
-:func:`userimport.formulas.protect_cell`, the guard against formula injection; reading
-an upload undoes it, so a re-uploaded error report gives back the values first
-uploaded. See ``docs/outputs.md`` for the reasons.
+Both are written to open in columns when an administrator double-clicks them: with
+the list separator of their spreadsheet (the template's language decides it; the
+report uses the delimiter of the upload it reports on), UTF-8 with a byte-order mark
+so that Excel opens accented names correctly, CRLF line ends (RFC 4180 §2.1) and
+every cell in double quotes. Every cell the library writes, headers and messages
+included, goes through :func:`userimport.formulas.protect_cell`, the guard against
+formula injection; reading an upload undoes it, so a re-uploaded error report gives
+back the values first uploaded. See ``docs/outputs.md`` for the reasons.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from userimport.formulas import protect_cell
 from userimport.preview import ImportResult
+from userimport.reading import check_delimiter
 from userimport.schema import COLUMNS, EXAMPLE_ROWS
 
 if TYPE_CHECKING:
@@ -29,10 +32,11 @@ __all__ = [
     "TEMPLATE_HEADERS",
     "TEMPLATE_LANGUAGES",
     "error_report",
+    "list_separator",
     "template",
 ]
 
-#: The error report's extra column (SPEC §10).
+#: The error report's extra column.
 ERRORS_COLUMN: Final = "errors"
 
 #: The template's header cell of each canonical column, by language. Every one of
@@ -61,18 +65,46 @@ TEMPLATE_HEADERS: Final[Mapping[str, Mapping[str, str]]] = {
 #: The languages :func:`template` can write headers in.
 TEMPLATE_LANGUAGES: Final[tuple[str, ...]] = tuple(TEMPLATE_HEADERS)
 
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# A spreadsheet opens a double-clicked CSV file with its locale's list separator
+# (Excel takes it from the Windows or macOS regional settings, LibreOffice from the
+# locale), which is ";" where the decimal separator is a comma, so that "1,5;2,5"
+# is two numbers, and "," where it is a point. The separator of each template
+# language, and the regions where the decimal separator, and so the list
+# separator, is the other one (Unicode CLDR 49 number symbols).
+_LIST_SEPARATORS: Final[Mapping[str, str]] = {"en": ",", "es": ";"}
+_OTHER_SEPARATOR_REGIONS: Final[Mapping[str, frozenset[str]]] = {
+    # A decimal comma: English as used in continental Europe, Indonesia and
+    # South Africa.
+    "en": _codes(
+        "AT BE CZ DE DK EE ES FI FR GE HU ID IT LT LV NL NO PL PT RO SE SI SK UA ZA"
+    ),
+    # A decimal point: Mexico, the United States, Central America and the
+    # Caribbean, Peru, Belize, Brazil, and Latin America as a whole (419).
+    "es": _codes("419 BR BZ CU DO GT HN MX NI PA PE PR SV US"),
+}
+
 _SENTENCE_ENDS: Final = (".", "!", "?", "\u2026")
 
 
-def _csv_bytes(records: Iterable[Sequence[str]]) -> bytes:
+def _csv_bytes(records: Iterable[Sequence[str]], delimiter: str) -> bytes:
     """UTF-8 with a byte-order mark, CRLF, every cell protected and in quotes.
 
     The byte-order mark makes Excel read UTF-8 (without it Excel assumes the
-    system's legacy code page); quoting every cell follows the OWASP advice and
-    keeps each value one cell whatever the spreadsheet's delimiter settings.
+    system's legacy code page). No ``sep=`` line names the delimiter: with one,
+    Excel is widely reported to ignore the byte-order mark and read the accents
+    wrong, so the delimiter is the spreadsheet's own list separator instead.
+    Quoting every cell follows the OWASP advice and keeps a value that holds the
+    delimiter or a line break in one cell.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer = csv.writer(
+        buffer, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator="\r\n"
+    )
     for record in records:
         # No upload can carry a NUL (reading refuses it), but a preview kept by a
         # client can; csv cannot write one (Python 3.11+ raises "need to escape"),
@@ -81,48 +113,105 @@ def _csv_bytes(records: Iterable[Sequence[str]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _template_language(language: str) -> str:
-    """The supported language a tag such as ``"es"``, ``"ES"`` or ``"es-MX"`` names."""
-    primary = language.replace("_", "-").split("-", 1)[0].casefold()
+def _template_language(language: str) -> tuple[str, str | None]:
+    """The supported language a tag such as ``"es"``, ``"ES"``, ``"es-MX"`` or
+    ``"es_419"`` names, and its region (upper-case), if it names one."""
+    primary, *subtags = language.replace("_", "-").split("-")
+    primary = primary.casefold()
     if primary not in TEMPLATE_HEADERS:
         supported = ", ".join(repr(code) for code in TEMPLATE_LANGUAGES)
         raise ValueError(
             f"The template is not available in {language!r}; choose one of {supported}."
         )
-    return primary
+    # BCP 47: the region is the first subtag of two letters or three digits (a
+    # script such as "Latn" may come before it).
+    region = next(
+        (
+            tag.upper()
+            for tag in subtags
+            if (len(tag) == 2 and tag.isalpha() and tag.isascii())
+            or (len(tag) == 3 and tag.isdigit() and tag.isascii())
+        ),
+        None,
+    )
+    return primary, region
 
 
-def template(language: str = "en", *, examples: bool = True) -> bytes:
-    """The CSV template administrators download, fill in and upload (SPEC §8).
+def list_separator(language: str) -> str:
+    """The list separator of spreadsheets in ``language``: the template's delimiter.
+
+    ``";"`` where the decimal separator is a comma (Spanish in Spain, Argentina,
+    Colombia...; English in continental Europe), ``","`` where it is a point
+    (English in the United States, the United Kingdom...; Spanish in Mexico, the
+    United States, Central America). Without a region, the language's most common
+    convention: ``","`` for ``"en"``, ``";"`` for ``"es"``.
+
+    Args:
+        language: A language the template is available in, optionally with a
+            region (``"es"``, ``"es-MX"``, ``"en_ZA"``).
+
+    Raises:
+        ValueError: The template is not available in that language.
+
+    >>> list_separator("es"), list_separator("es-MX"), list_separator("en")
+    (';', ',', ',')
+    """
+    primary, region = _template_language(language)
+    separator = _LIST_SEPARATORS[primary]
+    if region in _OTHER_SEPARATOR_REGIONS[primary]:
+        return ";" if separator == "," else ","
+    return separator
+
+
+def template(
+    language: str = "en", *, examples: bool = True, delimiter: str | None = None
+) -> bytes:
+    """The CSV template administrators download, fill in and upload.
 
     It is generated from the schema, so it cannot drift from what ``prepare``
     accepts: the canonical columns in order, with headers in ``language``, and the
     schema's example rows, which an upload that keeps them skips with the warning
     ``example_row``.
 
+    It is written to open in columns when double-clicked in the administrator's
+    spreadsheet: with the list separator of ``language`` (:func:`list_separator`:
+    ``";"`` for Spanish, ``","`` for English, or the other one for a region with the
+    other decimal separator), as UTF-8 with a byte-order mark.
+
     Args:
-        language: ``"en"`` or ``"es"`` (case-insensitive; a region such as
-            ``"es-MX"`` is ignored).
+        language: ``"en"`` or ``"es"`` (case-insensitive), optionally with a
+            region (``"es-MX"``), which chooses the list separator.
         examples: Include the example rows.
+        delimiter: Write with this delimiter instead of the language's list
+            separator: one character, not a double quote, a line break or NUL.
+            Uploads are read with any of ``,`` ``;`` TAB ``|`` detected; another
+            delimiter must be given to ``ImportOptions(delimiter=...)`` as well.
 
     Returns:
         UTF-8 with a byte-order mark, CRLF line ends.
 
     Raises:
         ValueError: The language is not supported (the message names the ones that
-            are).
+            are), or the delimiter is not one that a CSV file can have.
 
     >>> text = template("es", examples=False).decode("utf-8-sig")
     >>> print(text.rstrip("\\r\\n"))
-    "Nombre","Apellidos","Correo electrónico","Organización","Rol","Grupos","Idioma"
+    "Nombre";"Apellidos";"Correo electrónico";"Organización";"Rol";"Grupos";"Idioma"
+    >>> print(template("en", examples=False).decode("utf-8-sig").rstrip("\\r\\n"))
+    "First name","Last name","Email","Organization","Role","Groups","Language"
     """
-    headers = TEMPLATE_HEADERS[_template_language(language)]
+    primary, _ = _template_language(language)
+    if delimiter is None:
+        delimiter = list_separator(language)
+    else:
+        check_delimiter(delimiter)
+    headers = TEMPLATE_HEADERS[primary]
     records: list[Sequence[str]] = [[headers[column] for column in COLUMNS]]
     if examples:
         records.extend(
             [example[column] for column in COLUMNS] for example in EXAMPLE_ROWS
         )
-    return _csv_bytes(records)
+    return _csv_bytes(records, delimiter)
 
 
 def _sentence(message: str) -> str:
@@ -133,7 +222,7 @@ def _sentence(message: str) -> str:
 def _errors_text(issues: Iterable[Issue]) -> str:
     """The ``errors`` cell: errors first, then warnings marked ``Warning:``.
 
-    Each message is one sentence (SPEC §4); they are separated by a space.
+    Each message is one sentence; they are separated by a space.
     """
     ordered = sorted(issues, key=lambda issue: not issue.is_error)
     return " ".join(
@@ -164,6 +253,11 @@ def error_report(preview: Preview | ImportResult) -> bytes:
     rows the commit left out (invalid at review, or left out by the reviewer): what
     the administrator still has to fix.
 
+    The report is written with the delimiter of the upload it reports on
+    (``preview.delimiter``), so that it opens in the administrator's spreadsheet as
+    their upload did, and uploads again as it is; with ``,`` when the file could not
+    be parsed (the preview has no delimiter).
+
     When the file itself could not be read (a file-level error such as
     ``missing_columns``; such a preview has no rows), the line under the header
     has empty values and, in ``errors``, every file-level message. File-level
@@ -180,6 +274,13 @@ def error_report(preview: Preview | ImportResult) -> bytes:
 
     Returns:
         UTF-8 with a byte-order mark, CRLF line ends, every cell in quotes.
+
+    >>> from userimport import MemoryStore, Organization, OrgTree, Actor, prepare
+    >>> upload = "Nombre;Apellidos;Correo\\r\\nAna;García;ana@\\r\\n".encode()
+    >>> tree = OrgTree([Organization("acme", "Acme")])
+    >>> preview = prepare(upload, actor=Actor("acme"), orgs=tree, store=MemoryStore())
+    >>> print(error_report(preview).decode("utf-8-sig").splitlines()[0])
+    "First name";"Last name";"Email";"Organization";"Role";"Groups";"Language";"errors"
     """
     if isinstance(preview, ImportResult):
         rows: Sequence[ReviewRow] = preview.left_out
@@ -197,4 +298,16 @@ def error_report(preview: Preview | ImportResult) -> bytes:
         if row.row is not None:
             records.extend([] for _ in range(row.row - len(records) - 1))
         records.append(_row_cells(row))
-    return _csv_bytes(records)
+    return _csv_bytes(records, _report_delimiter(preview.delimiter))
+
+
+def _report_delimiter(delimiter: str | None) -> str:
+    """The upload's delimiter; ``,`` when the file could not be parsed, or when a
+    preview kept by a client names a delimiter no file can have."""
+    if delimiter is None:
+        return ","
+    try:
+        check_delimiter(delimiter)
+    except ValueError:
+        return ","
+    return delimiter

@@ -49,6 +49,7 @@ __all__ = [
     "RawRecord",
     "Record",
     "Upload",
+    "check_delimiter",
     "read_records",
     "read_upload",
 ]
@@ -59,8 +60,9 @@ DEFAULT_MAX_ROWS = 200
 #: The delimiters detected (SPEC §3.4), in order of preference on a tie.
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 
-# Excel's "sep=;" first line names the delimiter (and is row 1 of the sheet).
-_SEP_LINE = re.compile(r"sep=([^\r\n])[ ]*(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
+# Excel's "sep=;" first line names the delimiter (and is row 1 of the sheet); spaces
+# after the character are tolerated.
+_SEP_LINE = re.compile(r"sep=([^\r\n]*)(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
 # Characters that never belong in a header cell: byte-order mark, zero-width
 # space / non-joiner / joiner, word joiner (SPEC §2: a BOM never ends up in a header).
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
@@ -220,7 +222,7 @@ def read_records(
     if max_rows is not None and max_rows < 0:
         raise ValueError(f"max_rows must be zero or more, or None, not {max_rows}")
     if delimiter is not None:
-        _check_delimiter(delimiter)
+        check_delimiter(delimiter)
     content = read_limited(data, max_bytes=max_bytes)
     if isinstance(content, Issue):
         return _failed(content), []
@@ -238,7 +240,22 @@ def read_records(
     return attrs.evolve(upload, sha256=digest), records
 
 
-def _check_delimiter(delimiter: str) -> None:
+def check_delimiter(delimiter: str) -> None:
+    """Refuse a delimiter no CSV file can be read or written with.
+
+    The delimiter must be one character, and not a double quote (the quote
+    character), a line break (the record separator) or NUL; reading takes a forced
+    delimiter and the template writes one only after this check.
+
+    Raises:
+        ValueError: The delimiter is not one character, or is one of those.
+
+    >>> check_delimiter(";")
+    >>> check_delimiter('"')
+    Traceback (most recent call last):
+    ...
+    ValueError: delimiter cannot be a quote, a line break or NUL, not '"'
+    """
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(f"delimiter must be one character, not {delimiter!r}")
     if delimiter in '"\r\n\x00':
@@ -324,8 +341,12 @@ class _Reader:
         if sep is not None:
             # The sep= line is row 1 of the sheet (SPEC §10) but not a record.
             start, first_row = sep.end(), 2
-            if delimiter is None and sep.group(1) != '"':
-                delimiter = sep.group(1)
+            if delimiter is None:
+                delimiter = sep.group(1).rstrip(" ") or sep.group(1)[:1]
+                problem = _sep_problem(delimiter, text, start)
+                if problem is not None:
+                    line = sep.group(0).rstrip("\r\n")
+                    return self.upload(errors=[_sep_issue(line, problem)])
         nul = text.find("\x00", start)
         if nul >= 0:
             row = first_row - 1 + _records_until(text, start, nul, delimiter or ",")
@@ -459,6 +480,47 @@ def _nul_issue(row: int) -> Issue:
         IssueCode.MALFORMED_CSV,
         f"Row {row} contains a NUL character, which a CSV file cannot hold; save "
         "the file again as CSV from the spreadsheet.",
+    )
+
+
+def _sep_problem(named: str, text: str, start: int) -> str | None:
+    """What is wrong with the delimiter a ``sep=`` line names, or ``None``.
+
+    It must be one character that can separate cells (not a letter, a digit, a
+    quote or a space), and the header, the first non-blank record after the line,
+    must hold it: otherwise every column would be "missing", and the messages would
+    never say why.
+    """
+    if len(named) != 1:
+        return "should name the one character that separates the columns"
+    kind = (
+        "a letter"
+        if named.isalpha()
+        else "a digit"
+        if named.isnumeric()
+        else "a quote"
+        if named in "\"'"
+        else "a space"
+        if named.isspace() and named != "\t"
+        else "an invisible character"
+        if not named.isprintable() and named != "\t"
+        else None
+    )
+    if kind is not None:
+        return f"names {kind}, which cannot separate columns"
+    header = next(_non_blank(text[start : start + _DETECT_CHARS], named), None)
+    if header is not None and len(header) < 2:
+        shown = "tab" if named == "\t" else f'"{named}"'
+        return f"names {shown}, but the header row does not contain it"
+    return None
+
+
+def _sep_issue(line: str, problem: str) -> Issue:
+    return Issue.error(
+        IssueCode.MALFORMED_CSV,
+        f'Row 1, "{line}", {problem}; write the delimiter the file uses after '
+        '"sep=" (such as "sep=;"), or delete row 1.',
+        value=line,
     )
 
 
