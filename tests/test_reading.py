@@ -305,16 +305,76 @@ def test_sep_line_may_name_any_delimiter() -> None:
     )
 
 
-def test_sep_line_naming_a_quote_is_skipped_and_detected() -> None:
-    """A "sep=" line that names a quote still counts as row 1; the rest is detected."""
-    data = b'sep="\nfirst_name|last_name|email\nAna|Lopez|ana@example.com\n'
+@pytest.mark.parametrize(
+    ("first_line", "problem"),
+    [
+        ("sep=x", "names a letter"),
+        ("SEP=é", "names a letter"),
+        ("sep=1", "names a digit"),
+        ('sep="', "names a quote"),
+        ("sep='", "names a quote"),
+        ("sep= ", "names a space"),
+        ("sep=\u00a0", "names a space"),
+        ("sep=\x7f", "names an invisible character"),
+        ("sep=", "should name the one character"),
+        ("sep=;;", "should name the one character"),
+        ("sep=;", 'names ";", but the header row does not contain it'),
+        ("sep=\t", "names tab, but the header row does not contain it"),
+    ],
+)
+def test_sep_line_that_cannot_be_the_delimiter(first_line: str, problem: str) -> None:
+    """A "sep=" line naming a letter, digit, quote, space or invisible character,
+    or no single character, or a delimiter the header lacks, is malformed_csv that
+    quotes row 1, instead of "missing column" errors that never mention it."""
+    data = f"{first_line}\nfirst_name,last_name,email\nAna,Lopez,a@x.com\n".encode()
 
     upload = read_upload(data)
 
-    assert ("|", [(3, "Ana", "Lopez", "ana@example.com")]) == (
+    (issue,) = upload.issues
+    assert ("malformed_csv", None, first_line) == (issue.code, issue.row, issue.value)
+    assert issue.message.startswith(f'Row 1, "{first_line}", {problem}')
+    assert [] == cells(upload)
+
+
+def test_sep_line_with_spaces_after_the_delimiter() -> None:
+    """Spaces after the delimiter of a "sep=" line are ignored."""
+    data = b"sep=; \nfirst_name;last_name;email\nAna;Lopez;a@x.com\n"
+
+    upload = read_upload(data)
+
+    assert (";", []) == (upload.delimiter, codes(upload.issues))
+
+
+def test_sep_line_and_a_quoted_header() -> None:
+    """The header is read as CSV: a quoted header cell holding a line break still
+    shows the delimiter named by the "sep=" line."""
+    data = b'sep=;\n\n;;\n"first\nname";last_name;email\nAna;Lopez;a@x.com\n'
+
+    upload = read_upload(data)
+
+    assert (";", [], [(5, "Ana", "Lopez", "a@x.com")]) == (
         upload.delimiter,
+        codes(upload.issues),
         cells(upload),
     )
+
+
+@given(st.characters(exclude_characters="\r\n"), st.sampled_from([",", ";", "\t"]))
+def test_sep_line_never_raises(named: str, delimiter: str) -> None:
+    """Whatever character a "sep=" line names, reading gives issues, never an
+    exception; a usable delimiter that the header holds is honoured."""
+    header = delimiter.join(["first_name", "last_name", "email"])
+    data = f"sep={named}\n{header}\nAna{delimiter}Lopez{delimiter}a@x.com\n"
+
+    upload = read_upload(data.encode())
+
+    if named == delimiter:
+        assert (delimiter, [(3, "Ana", "Lopez", "a@x.com")]) == (
+            upload.delimiter,
+            cells(upload),
+        )
+    else:
+        assert not upload.ok
 
 
 def test_caller_delimiter_wins_over_sep_line() -> None:
