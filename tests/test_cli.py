@@ -7,17 +7,25 @@ which is faster and measured by coverage.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import re
 import shlex
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from userimport import CommitBlocked, CommitConflict, cli, template
 from userimport.cli import _commands
@@ -214,6 +222,20 @@ def test_database_cannot_be_used(
     assert 1 == len(err.splitlines()), err
     assert err.startswith("userimport: error: Cannot ")
     assert "secret" not in err
+
+
+def test_in_memory_database_saves_nothing(tmp_path: Path) -> None:
+    """``--db sqlite:///``, what ``sqlite:///$FILE`` gives when the variable is
+    unset, is refused with exit 2 before the review: no "Imported" line for users
+    that would vanish, and nothing written."""
+    write_csv(tmp_path / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    result = run(tmp_path, "--db", "sqlite:///", "import", "team.csv", "--yes")
+
+    assert (2, "") == (result.returncode, result.stdout)
+    assert 1 == len(result.stderr.splitlines())
+    assert "in memory" in result.stderr
+    assert ["team.csv"] == [path.name for path in tmp_path.iterdir()]
 
 
 def test_no_terminal_no_yes(tmp_path: Path) -> None:
@@ -742,6 +764,392 @@ def test_template_to_stdout(
     assert template("es", examples=True) == capsysbinary.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--language", "es"], template("es")),
+        (["--language", "es", "--delimiter", ","], template("es", delimiter=",")),
+        (["--delimiter", "tab"], template("en", delimiter="\t")),
+        (["--delimiter", "|", "--no-examples"], template("en", examples=False, delimiter="|")),
+    ],
+)
+def test_template_delimiter(
+    here: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    args: list[str],
+    expected: bytes,
+) -> None:
+    """``template`` writes with the language's list separator (``;`` for ``es``),
+    or with ``--delimiter`` (``tab`` for a tab)."""
+    status = cli.main(["template", *args])
+
+    assert 0 == status
+    assert expected == capsysbinary.readouterr().out
+
+
+@pytest.mark.parametrize("delimiter", [";;", '"', ""])
+def test_template_refuses_a_bad_delimiter(
+    here: Path, capsys: pytest.CaptureFixture[str], delimiter: str
+) -> None:
+    """A ``--delimiter`` no file can have is a usage error: exit 2, nothing
+    written."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["template", "-o", "t.csv", "--delimiter", delimiter])
+
+    assert 2 == caught.value.code
+    assert "is not a delimiter" in capsys.readouterr().err
+    assert not (here / "t.csv").exists()
+
+
+def stored_organizations(folder: Path) -> list[tuple[str, str]]:
+    """The ids and names of the stored organizations, read with sqlite3 itself."""
+    with sqlite3.connect(folder / "userimport.db") as conn:
+        return list(conn.execute("SELECT id, name FROM organizations ORDER BY id"))
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Sales\u202eslx.exe", "'Sales\\u202eslx.exe'"),
+        ("Sa\u200bles", "'Sa\\u200bles'"),
+        ("Sales\x1b[2J", "'Sales\\x1b[2J'"),
+    ],
+)
+def test_orgs_load_refuses_hidden_characters_in_names(
+    here: Path, capsys: pytest.CaptureFixture[str], name: str, shown: str
+) -> None:
+    """An organizations file whose names hold a hidden character (a right-to-left
+    override, a zero-width space, a terminal escape) is refused as data with
+    errors: exit 1, one line naming the organization with its name escaped, and
+    nothing written, not even the file's valid organizations."""
+    (here / "ok.csv").write_text("id,name,parent\nroot,Acme,\n", encoding="utf-8")
+    cli.main(["orgs", "load", "ok.csv"])
+    capsys.readouterr()
+    (here / "o.csv").write_text(
+        f"id,name,parent\nes,Spain,root\nsales,{name},es\n", encoding="utf-8"
+    )
+
+    status = cli.main(["orgs", "load", "o.csv"])
+
+    assert 1 == status
+    err = capsys.readouterr().err
+    assert 1 == len(err.splitlines())
+    assert f"Nothing was changed: Organization 'sales' has the name {shown}" in err
+    assert err.isprintable() or err.endswith("\n") and err[:-1].isprintable()
+    assert [("root", "Acme")] == stored_organizations(here)
+
+
+def test_orgs_add_trims_and_refuses_hidden_characters(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``orgs add`` trims the id, name and parent as typed, and refuses a name
+    with a hidden character inside: exit 1, nothing written."""
+    added = cli.main(["orgs", "add", " es ", " Spain  "])
+    refused = cli.main(["orgs", "add", "mad", "Mad\u202erid", "--parent", "es"])
+
+    assert (0, 1) == (added, refused)
+    assert "(U+202E) at position 4" in capsys.readouterr().err
+    assert [("es", "Spain")] == stored_organizations(here)
+
+
+# --- the --db URL ------------------------------------------------------------------
+
+DATABASE_COMMANDS = [
+    ["import", "team.csv", "--yes"],
+    ["check", "team.csv"],
+    ["users"],
+    ["orgs", "list"],
+    ["orgs", "add", "es", "Spain"],
+    ["orgs", "load", "orgs.csv"],
+]
+
+UNSUPPORTED = [
+    "mysql://user:secret@host/db",
+    "mysql+pymysql://user:sec/ret@host/db",
+    "postgres://user:secret@host/db",
+    "foo",
+    "",
+    "users.db",
+    "sqlite:users.db",
+    "sqlite:/users.db",
+    " sqlite:///users.db",
+    "file::memory:?cache=shared&uri=true",
+    "ſqlite:///users.db",
+]
+
+IN_MEMORY = [
+    "sqlite://",
+    "sqlite:///",
+    "sqlite:///:memory:",
+    ":memory:",
+    "SQLITE://",
+    "SQLite:///:memory:",
+    "sqlite+pysqlite:///",
+    "SQLite+PySQLite:///:memory:",
+    "sqlite:///?mode=memory",
+    "sqlite:///?timeout=5",
+    "sqlite:///%3Amemory%3A",
+    "sqlite://@/",
+    "sqlite://:0/file:users.db?uri=true&mode=memory",
+    "sqlite:///file::memory:?cache=shared&uri=true",
+    "sqlite:///file:users.db?mode=memory&uri=true",
+    "sqlite:///file:users.db?mode=%6Demory&uri=1",
+    "sqlite:///file:users.db?mode=rwc%26mode%3Dmemory&uri=true",
+    "sqlite:///file:users.db?vfs=memdb&uri=TRUE",
+    "sqlite:///file:users.db?cache=x%26mode%3Dmemory&uri=true",
+    "sqlite:///file:users.db%3Fmode%3Dmemory?uri=true",
+    "sqlite:///file:%253Amemory%253A?uri=yes",
+    "sqlite:///file:%2500users.db?uri=true",
+    "sqlite:///file:?uri=true",
+    "sqlite:///?uri=true",
+]
+
+
+@pytest.mark.parametrize("url", UNSUPPORTED)
+@pytest.mark.parametrize("command", DATABASE_COMMANDS)
+def test_unsupported_database_url(
+    here: Path, capsys: pytest.CaptureFixture[str], url: str, command: list[str]
+) -> None:
+    """A ``--db`` that is not an SQLite or PostgreSQL URL exits 2 with one line
+    naming both kinds, before anything is read or written; the password of the
+    URL is never shown."""
+    write_csv(here / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    shutil.copy(EXAMPLES / "orgs.csv", here)
+
+    status = cli.main([*command, "--db", url])
+
+    out, err = capsys.readouterr()
+    assert (2, "") == (status, out)
+    assert 1 == len(err.splitlines()), err
+    assert "sqlite:///" in err
+    assert "postgresql" in err
+    assert "secret" not in err
+    assert "sec/ret" not in err
+    assert ["orgs.csv", "team.csv"] == sorted(path.name for path in here.iterdir())
+
+
+@pytest.mark.parametrize("url", IN_MEMORY)
+@pytest.mark.parametrize("command", DATABASE_COMMANDS)
+def test_in_memory_database_url(
+    here: Path, capsys: pytest.CaptureFixture[str], url: str, command: list[str]
+) -> None:
+    """An SQLite database that vanishes when the command ends (in memory, or
+    SQLite's temporary database), however its URL is spelt, exits 2 with one
+    line that says so, before anything is read or written."""
+    write_csv(here / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    shutil.copy(EXAMPLES / "orgs.csv", here)
+
+    status = cli.main([*command, "--db", url])
+
+    out, err = capsys.readouterr()
+    assert (2, "") == (status, out)
+    assert 1 == len(err.splitlines()), err
+    assert "in memory" in err
+    assert ["orgs.csv", "team.csv"] == sorted(path.name for path in here.iterdir())
+
+
+def test_template_ignores_the_database(
+    here: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """``template`` opens no database, so its ``--db`` is not looked at."""
+    status = cli.main(["--db", "sqlite://", "template"])
+
+    assert 0 == status
+    assert template("en", examples=True) == capsysbinary.readouterr().out
+
+
+def test_upper_case_scheme(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A URL's scheme is case-insensitive: ``SQLITE:///team.db`` is the file
+    ``team.db``, the same database as ``sqlite:///team.db``."""
+    write_csv(here / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    imported = cli.main(["import", "team.csv", "--yes", "--db", "SQLite:///team.db"])
+    capsys.readouterr()
+    listed = cli.main(["users", "--db", "sqlite:///team.db"])
+
+    assert (0, 0) == (imported, listed)
+    assert "ana@acme.example" in capsys.readouterr().out
+    assert ["ana@acme.example"] == stored_emails(here, "team.db")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///new.db?timeout=5",
+        "sqlite:///file:new.db?uri=true",
+        "sqlite:///file:./new.db?mode=rwc&uri=true",
+        "sqlite:///./new.db",
+    ],
+)
+def test_reading_creates_no_file(
+    here: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    """``check`` and ``users`` on an SQLite file that does not exist create it
+    under no spelling of its URL."""
+    write_csv(here / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+
+    checked = cli.main(["check", "team.csv", "--db", url])
+    listed = cli.main(["users", "--db", url])
+
+    assert (0, 0) == (checked, listed)
+    assert "0 users." == capsys.readouterr().out.splitlines()[-1]
+    assert not (here / "new.db").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///team.db?uri=maybe",
+        "sqlite:///team.db?timeout=soon",
+        "sqlite:///team%00.db",
+        "sqlite:///file:team%00.db?uri=true",
+        "sqlite://host/team.db",
+        "sqlite:///file:team.db?mode=bogus&uri=true",
+        "sqlite:///file://elsewhere/team.db?uri=true",
+        "sqlite://?uri=true",
+        "sqlite://?uri=true&mode=memory",
+    ],
+)
+@pytest.mark.parametrize("command", [["import", "team.csv", "--yes"], ["users"]])
+def test_sqlite_url_the_driver_refuses(
+    here: Path, capsys: pytest.CaptureFixture[str], url: str, command: list[str]
+) -> None:
+    """An SQLite URL that SQLAlchemy or SQLite refuse (a bad option, a NUL
+    character, a host) exits 2 with one line, never a traceback."""
+    write_csv(here / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+    sqlite3.connect(here / "team.db").close()  # so that `users` opens it
+
+    status = cli.main([*command, "--db", url])
+
+    err = capsys.readouterr().err
+    assert 2 == status
+    assert 1 == len(err.splitlines()), err
+    assert err.startswith("userimport: error: Cannot ")
+
+
+#: Pieces of SQLite URLs, relative paths only: every database they name is in a
+#: fresh folder.
+SQLITE_PREFIXES = ["sqlite:///", "sqlite://", "sqlite+pysqlite:///", "sqlite://@/"]
+SQLITE_PATHS = [
+    "",
+    ":memory:",
+    ":MEMORY:",
+    "%3Amemory%3A",
+    "%253Amemory%253A",
+    "team.db",
+    " ",
+    "%00",
+    "file:",
+    "file:team.db",
+    "file::memory:",
+    "file:%3Amemory%3A",
+    "file:%253Amemory%253A",
+    "file:team%2500.db",
+    "file:%2500",
+    "file:team%3Fmode%3Dmemory",
+    "file:team%253Fmode%253Dmemory",
+    "file:team#part",
+    "file:team%23part",
+    "file://",
+    "file://localhost",
+    "file:./:memory:",
+]
+SQLITE_OPTIONS = [
+    "uri=true",
+    "uri=1",
+    "uri=TRUE",
+    "uri=false",
+    "uri",
+    "uri=maybe",
+    "mode=memory",
+    "mode=rwc",
+    "mode=ro",
+    "mode=MEMORY",
+    "mode=%6Demory",
+    "m%6Fde=memory",
+    "mode",
+    "=memory",
+    "mode=memory%2500",
+    "%2500mode=memory",
+    "vfs=memdb",
+    "vfs=unix",
+    "cache=shared",
+    "cache=x%26mode%3Dmemory",
+    "timeout=5",
+]
+
+
+@st.composite
+def sqlite_urls(draw: st.DrawFn) -> str:
+    """SQLite URLs built from the pieces above."""
+    path = "".join(
+        draw(st.lists(st.sampled_from(SQLITE_PATHS), min_size=1, max_size=2))
+    )
+    options = draw(st.lists(st.sampled_from(SQLITE_OPTIONS), max_size=4))
+    query = "?" + "&".join(options) if options else ""
+    return draw(st.sampled_from(SQLITE_PREFIXES)) + path + query
+
+
+def kept(url: str) -> bool:
+    """Whether a table written through ``url`` (with SQLAlchemy, as the store
+    writes) is there when the URL is opened again; ``False`` if it cannot be."""
+    try:
+        for create in (True, False):
+            engine = sa.create_engine(url)
+            try:
+                with engine.begin() as conn:
+                    if create:
+                        conn.exec_driver_sql("CREATE TABLE probe (x)")
+                    names = sa.inspect(conn).get_table_names()
+            finally:
+                engine.dispose()
+    except (sa.exc.SQLAlchemyError, ValueError, TypeError):
+        return False
+    return "probe" in names
+
+
+@contextlib.contextmanager
+def fresh_folder() -> Iterator[Path]:
+    """A new empty current folder, removed afterwards."""
+    previous = Path.cwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        try:
+            yield Path(folder)
+        finally:
+            os.chdir(previous)
+
+
+def run_quietly(*args: str) -> tuple[int, str, str]:
+    """``main(args)``: its status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(args)
+    return status, out.getvalue(), err.getvalue()
+
+
+@given(sqlite_urls())
+def test_an_import_is_kept_or_refused(url: str) -> None:
+    """Whatever the SQLite URL, an import either exits 0 and its users are
+    there for the next command, or exits 2; it is refused as in memory only when
+    what is written through the URL does vanish."""
+    with fresh_folder() as folder, warnings.catch_warnings():
+        # Options pysqlite ignores, and its pool for `mode=memory`.
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        warnings.simplefilter("ignore", sa.exc.SADeprecationWarning)
+        write_csv(folder / "team.csv", "Ana,Ruiz,ana@acme.example,,,,")
+        imported, _, err = run_quietly("import", "team.csv", "--yes", "--db", url)
+        listed, out, _ = run_quietly("users", "--db", url)
+
+        if imported == 0:
+            assert (0, 1) == (listed, out.count("ana@acme.example"))
+        else:
+            assert 2 == imported
+            assert 1 == len(err.splitlines())
+            if "in memory" in err:
+                assert not kept(url)
+
+
 # --- the program itself ----------------------------------------------------------
 
 
@@ -778,6 +1186,15 @@ def test_sqlalchemy_missing(
     assert 2 == imported
     assert "pip install 'userimport[sql]'" in err
     assert 0 == checked
+
+
+def test_public_names() -> None:
+    """``userimport.cli`` exposes ``main`` only; the rest is private."""
+    # pytest's assertion rewriting adds names starting with "@" to the package.
+    public = [name for name in dir(cli) if name.isidentifier() and name[0] != "_"]
+
+    assert ["main"] == cli.__all__
+    assert ["main"] == public
 
 
 def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:

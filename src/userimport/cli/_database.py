@@ -8,12 +8,12 @@ the store's tables is left as it is.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from userimport.cli._console import CommandError
+from userimport.cli._urls import database_url, shown_url, sqlite_file
 from userimport.exceptions import StoreError
 from userimport.hierarchy import Organization, OrgTree
 
@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 #: The database of every command unless ``--db`` says otherwise.
 DEFAULT_DB = "sqlite:///userimport.db"
 
+#: What SQLAlchemy and the SQLite driver raise, rather than one of their own errors,
+#: for a URL they cannot use: an option they cannot read (``?timeout=soon``), a NUL
+#: character, ``sqlite://?uri=true`` (a URI without a file name).
+_MALFORMED = (ValueError, TypeError)
+
 #: The root organization a database without organizations gets, so that an import
 #: works with no set-up.
 AUTO_ROOT = Organization("root", "My organization")
-
-#: ``sqlite:///relative.db``, ``sqlite:////absolute.db``, with an optional driver.
-_SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///([^?]+)")
 
 
 def _sqlstore_class() -> type[SQLStore]:
@@ -57,23 +59,31 @@ def _has_schema(url: str) -> bool:
                 names = set(sa.inspect(conn).get_table_names())
         finally:
             engine.dispose()
-    except (sa.exc.SQLAlchemyError, ImportError) as exc:
-        cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise CommandError(
-            f"Cannot open the database {shown_url(url)}: {cause}."
-        ) from exc
+    except (sa.exc.SQLAlchemyError, ImportError, *_MALFORMED) as exc:
+        raise _cannot_open(url, exc) from exc
     return set(tables.tables) <= names
 
 
-def shown_url(url: str) -> str:
-    """The URL for a message, its password masked."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+def _cannot_open(url: str, exc: Exception) -> CommandError:
+    cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return CommandError(f"Cannot open the database {shown_url(url)}: {cause}.")
 
 
 @contextlib.contextmanager
 def writable(url: str) -> Iterator[SQLStore]:
-    """The store at ``url`` with its tables created if missing; closed afterwards."""
-    store = _sqlstore_class()(url)
+    """The store at ``url`` with its tables created if missing; closed afterwards.
+
+    Raises:
+        CommandError: The URL is not one the commands open (see
+            :func:`~userimport.cli._urls.database_url`), or the database cannot be
+            opened.
+    """
+    url = database_url(url)
+    cls = _sqlstore_class()
+    try:
+        store = cls(url)
+    except _MALFORMED as exc:
+        raise _cannot_open(url, exc) from exc
     try:
         try:
             store.create_schema()
@@ -81,6 +91,8 @@ def writable(url: str) -> Iterator[SQLStore]:
             raise CommandError(
                 f"Cannot open the database {shown_url(url)}: {exc}"
             ) from exc
+        except _MALFORMED as exc:
+            raise _cannot_open(url, exc) from exc
         yield store
     finally:
         store.close()
@@ -92,13 +104,18 @@ def readable(url: str) -> Iterator[SQLStore | None]:
 
     Reading changes nothing: a missing SQLite file is not created (its folder
     must exist, though), and a database without the tables is left as it is.
+
+    Raises:
+        CommandError: As :func:`writable`.
     """
-    match = _SQLITE_FILE.fullmatch(url)
-    if match and not Path(match.group(1)).exists():
-        folder = Path(match.group(1)).parent
+    url = database_url(url)
+    name = sqlite_file(url)
+    if name and not Path(name).exists():
+        folder = Path(name).parent
         if not folder.is_dir():
             raise CommandError(
-                f"Cannot open the database {url}: the folder {folder} does not exist."
+                f"Cannot open the database {shown_url(url)}: "
+                f"the folder {folder} does not exist."
             )
         yield None
         return
