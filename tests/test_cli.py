@@ -852,6 +852,97 @@ def test_orgs_add_trims_and_refuses_hidden_characters(
     assert [("es", "Spain")] == stored_organizations(here)
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--language", "es"], template("es")),
+        (["--language", "es", "--delimiter", ","], template("es", delimiter=",")),
+        (["--delimiter", "tab"], template("en", delimiter="\t")),
+        (
+            ["--no-examples", "--delimiter", "|"],
+            template(examples=False, delimiter="|"),
+        ),
+    ],
+)
+def test_template_delimiter(
+    here: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    args: list[str],
+    expected: bytes,
+) -> None:
+    """``template`` writes with the language's list separator (``;`` for ``es``),
+    or with ``--delimiter`` (``tab`` for a tab)."""
+    status = cli.main(["template", *args])
+
+    assert 0 == status
+    assert expected == capsysbinary.readouterr().out
+
+
+@pytest.mark.parametrize("delimiter", [";;", '"', ""])
+def test_template_refuses_a_bad_delimiter(
+    here: Path, capsys: pytest.CaptureFixture[str], delimiter: str
+) -> None:
+    """A ``--delimiter`` no file can have is a usage error: exit 2, nothing
+    written."""
+    status = cli.main(["template", "-o", "t.csv", "--delimiter", delimiter])
+
+    assert 2 == status
+    assert "is not a delimiter" in capsys.readouterr().err
+    assert not (here / "t.csv").exists()
+
+
+def stored_organizations(folder: Path) -> list[tuple[str, str]]:
+    """The ids and names of the stored organizations, read with sqlite3 itself."""
+    with sqlite3.connect(folder / "userimport.db") as conn:
+        return list(conn.execute("SELECT id, name FROM organizations ORDER BY id"))
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Sales\u202eslx.exe", "'Sales\\u202eslx.exe'"),
+        ("Sa\u200bles", "'Sa\\u200bles'"),
+        ("\u2066Sales", "'\\u2066Sales'"),
+    ],
+)
+def test_orgs_load_refuses_hidden_characters_in_names(
+    here: Path, capsys: pytest.CaptureFixture[str], name: str, shown: str
+) -> None:
+    """An organizations file whose names hold a hidden character (a right-to-left
+    override, a zero-width space, an isolate) is refused as data with
+    errors: exit 1, one line naming the organization with its name escaped, and
+    nothing written, not even the file's valid organizations."""
+    (here / "ok.csv").write_text("id,name,parent\nroot,Acme,\n", encoding="utf-8")
+    cli.main(["orgs", "load", "ok.csv"])
+    capsys.readouterr()
+    (here / "o.csv").write_text(
+        f"id,name,parent\nes,Spain,root\nsales,{name},es\n", encoding="utf-8"
+    )
+
+    status = cli.main(["orgs", "load", "o.csv"])
+
+    assert 1 == status
+    err = capsys.readouterr().err
+    assert 1 == len(err.splitlines())
+    assert f"Nothing was changed: Organization 'sales' has the name {shown}" in err
+    assert err.endswith("\n")
+    assert err[:-1].isprintable()
+    assert [("root", "Acme")] == stored_organizations(here)
+
+
+def test_orgs_add_trims_and_refuses_hidden_characters(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``orgs add`` trims the id, name and parent as typed, and refuses a name
+    with a hidden character inside: exit 1, nothing written."""
+    added = cli.main(["orgs", "add", " es ", " Spain  "])
+    refused = cli.main(["orgs", "add", "mad", "Mad\u202erid", "--parent", "es"])
+
+    assert (0, 1) == (added, refused)
+    assert "(U+202E) at position 4" in capsys.readouterr().err
+    assert [("es", "Spain")] == stored_organizations(here)
+
+
 # --- the --db URL ------------------------------------------------------------------
 
 DATABASE_COMMANDS = [

@@ -90,7 +90,9 @@ def _review(
 
 def run_template(args: argparse.Namespace) -> int:
     """Write the CSV template to stdout or to ``--output``."""
-    data = template(args.language, examples=not args.no_examples)
+    data = template(
+        args.language, examples=not args.no_examples, delimiter=args.delimiter
+    )
     if args.output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -198,12 +200,13 @@ def _load(store: SQLStore, orgs: Sequence[Organization]) -> int:
 
 
 def run_orgs_add(args: argparse.Namespace) -> int:
-    """Add or rename one organization."""
-    org = Organization(args.id, args.name, args.parent)
+    """Add or rename one organization; its id, name and parent are trimmed."""
+    parent = args.parent.strip() if args.parent is not None else None
+    org = Organization(args.id.strip(), args.name.strip(), parent)
     with writable(args.db) as store:
         _, stored = stored_tree(store)
         # The root that `orgs list` shows on an empty database can be a parent.
-        auto = not stored and args.parent == AUTO_ROOT.id and args.id != AUTO_ROOT.id
+        auto = not stored and org.parent_id == AUTO_ROOT.id and org.id != AUTO_ROOT.id
         return _load(store, [AUTO_ROOT, org] if auto else [org])
 
 

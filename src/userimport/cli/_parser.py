@@ -19,16 +19,21 @@ from userimport.cli._commands import (
 )
 from userimport.cli._database import DEFAULT_DB
 from userimport.outputs import TEMPLATE_LANGUAGES
+from userimport.reading import check_delimiter
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _delimiter(text: str) -> str:
+    """A ``--delimiter`` value: ``tab`` (or ``\\t``) for a tab; else one character
+    that reading accepts (:func:`userimport.reading.check_delimiter`)."""
     value = "\t" if text.casefold() in ("tab", "\\t") else text
-    if len(value) != 1 or value in '"\r\n\0':
+    try:
+        check_delimiter(value)
+    except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a delimiter; give one character such as ';' or 'tab'"
-        )
+        ) from None
     return value
 
 
@@ -122,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     template = command(commands, "template", run_template, "write the CSV template")
     template.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
     template.add_argument("--language", choices=TEMPLATE_LANGUAGES, default="en")
+    template.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="the delimiter, 'tab' for a tab (default: the language's list "
+        "separator, ';' for es and ',' for en)",
+    )
     template.add_argument(
         "--no-examples", action="store_true", help="leave out the example rows"
     )
