@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).parents[1] / "src" / "userimport"
 #: the ones below. Integrations (the last layer) sit on top of everything.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # Values and rules that need nothing else of the library.
-    ("schema", "issues", "exceptions", "formulas", "_characters"),
+    ("schema", "issues", "exceptions", "formulas", "_characters", "_messages"),
     # bytes -> text; the hierarchy and rights; the store port; one email's rules.
     ("decoding", "hierarchy", "access", "persistence", "_email", "_plausibility"),
     # text -> records; records -> parsed users; the reference store.
@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the review as a value: options, preview, result.
     ("preview",),
     # the flow and what it hands out.
-    ("flow", "outputs", "serialization", "_seal"),
+    ("flow", "outputs", "serialization", "_seal", "_workbook_template"),
     # integrations: the package's face, adapters, test tools, the command line.
     (
         "",
