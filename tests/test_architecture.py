@@ -78,8 +78,11 @@ def imported(tree: ast.Module, *, top_level: bool) -> set[str]:
                 continue
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 if node.module == "userimport":
-                    # from userimport import name: the package's face.
-                    found.add("")
+                    # A submodule by name, or a name of the package's face.
+                    found.update(
+                        alias.name if alias.name in SUBMODULES else ""
+                        for alias in node.names
+                    )
                 elif node.module.startswith("userimport."):
                     found.add(node.module.removeprefix("userimport."))
             elif isinstance(node, ast.Import):
@@ -100,6 +103,7 @@ def imported(tree: ast.Module, *, top_level: bool) -> set[str]:
 
 
 MODULES = dict(modules())
+SUBMODULES = {name for name in MODULES if name and "." not in name}
 
 
 def test_every_module_has_a_layer() -> None:
