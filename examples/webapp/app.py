@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -80,7 +81,7 @@ from userimport import (
     visible_users,
 )
 from userimport.hierarchy import organizations_from_csv
-from userimport.outputs import TEMPLATE_LANGUAGES
+from userimport.outputs import TEMPLATE_LANGUAGES, list_separator
 from userimport.persistence import FieldValue
 from userimport.schema import COLUMNS
 from userimport.sql import SQLStore
@@ -91,6 +92,7 @@ __all__ = [
     "REVIEW_MAX_AGE",
     "DemoAdmin",
     "State",
+    "TemplateLink",
     "create_app",
     "main",
     "state",
@@ -509,15 +511,65 @@ def _new_user() -> ResponseReturnValue:
 # -- Import -----------------------------------------------------------------------
 
 
+#: A language tag as browsers send them (BCP 47 subtags): ``es``, ``es-MX``, ``es-419``.
+_LANGUAGE_TAG: Final = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+@attrs.frozen
+class TemplateLink:
+    """A template the upload page offers for download.
+
+    Attributes:
+        tag: The language tag it is written for (``"es-MX"``), the link's path.
+        title: The language's name.
+        separator: How its delimiter, the list separator of spreadsheets in that
+            language and region, is named ("semicolon (;)").
+    """
+
+    tag: str
+    title: str
+    separator: str
+
+
+def _admin_language() -> str:
+    """The administrator's language: the first of the browser's languages (by
+    preference) that the template is written in, as the browser names it, region
+    included (``es-MX``), since the region decides the list separator; English if
+    none is."""
+    for tag, _ in request.accept_languages:
+        if not _LANGUAGE_TAG.fullmatch(tag):
+            continue  # "*", or not a language tag at all
+        try:
+            list_separator(tag)
+        except ValueError:
+            continue
+        return tag
+    return "en"
+
+
+def _template_links() -> list[TemplateLink]:
+    """The template in the administrator's language first, then the others."""
+    mine = _admin_language()
+    mine_primary = _primary(mine)
+    tags = [mine, *(code for code in TEMPLATE_LANGUAGES if code != mine_primary)]
+    return [
+        TemplateLink(
+            tag,
+            TEMPLATE_TITLES.get(_primary(tag), tag),
+            DELIMITER_NAMES[list_separator(tag)],
+        )
+        for tag in tags
+    ]
+
+
+def _primary(tag: str) -> str:
+    """The language of a tag the template accepts: ``es-MX`` → ``es``."""
+    return tag.replace("_", "-").split("-", 1)[0].casefold()
+
+
 def _upload_page(problem: str | None = None) -> str:
     """Step 1: the drop zone, the template links and the limit."""
-    return render_template(
-        "upload.html",
-        languages=[
-            (code, TEMPLATE_TITLES.get(code, code)) for code in TEMPLATE_LANGUAGES
-        ],
-        problem=problem,
-    )
+    return render_template("upload.html", templates=_template_links(), problem=problem)
 
 
 def _upload() -> ResponseReturnValue:
@@ -535,6 +587,8 @@ def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
 
 
 def _template(language: str) -> ResponseReturnValue:
+    """The template in ``language``, with the list separator of its region
+    (``es`` with semicolons, ``es-MX`` with commas)."""
     try:
         data = template(language)
     except ValueError as error:
@@ -543,7 +597,8 @@ def _template(language: str) -> ResponseReturnValue:
         io.BytesIO(data),
         mimetype="text/csv",
         as_attachment=True,
-        download_name=f"users-template-{language}.csv",
+        # Named by the language alone: the rest of the path is the browser's text.
+        download_name=f"users-template-{_primary(language)}.csv",
     )
 
 

@@ -331,6 +331,62 @@ def test_template_download(admin: Admin, language: str) -> None:
     assert "attachment" in response.headers["Content-Disposition"]
 
 
+def template_links(page: str) -> list[tuple[str, str]]:
+    """The upload page's template links: their language and their href."""
+    return re.findall(r'<a href="([^"]+)" data-language="([^"]+)" download>', page)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "links"),
+    [
+        (None, [("/import/template/en", "en"), ("/import/template/es", "es")]),
+        (
+            "fr-FR, es;q=0.8",
+            [("/import/template/es", "es"), ("/import/template/en", "en")],
+        ),
+        (
+            "es-MX,es;q=0.9,en;q=0.8",
+            [("/import/template/es-MX", "es-MX"), ("/import/template/en", "en")],
+        ),
+        ("en-ZA", [("/import/template/en-ZA", "en-ZA"), ("/import/template/es", "es")]),
+        ("*, es-<x>", [("/import/template/en", "en"), ("/import/template/es", "es")]),
+    ],
+)
+def test_the_template_in_the_admins_language_comes_first(
+    admin: Admin, accept_language: str | None, links: list[tuple[str, str]]
+) -> None:
+    """The upload page offers first the template in the browser's first language
+    that has one, region included (the region decides the list separator), then
+    the others; English when no language has one."""
+    headers = {} if accept_language is None else {"Accept-Language": accept_language}
+    page = admin.client.get("/import", headers=headers).text
+    assert links == template_links(page)
+
+
+@pytest.mark.parametrize(
+    ("tag", "separator", "name"),
+    [
+        ("es", ";", "semicolon (;)"),
+        ("es-MX", ",", "comma (,)"),
+        ("en", ",", "comma (,)"),
+        ("en-ZA", ";", "semicolon (;)"),
+    ],
+)
+def test_a_template_link_downloads_with_its_list_separator(
+    admin: Admin, tag: str, separator: str, name: str
+) -> None:
+    """Each link says which separator its template has, and serves
+    ``template(tag)``, written with it, under a name that gives only the language."""
+    page = admin.client.get("/import", headers={"Accept-Language": tag}).text
+    assert f"(columns separated by {html.escape(name)})" in page
+    response = admin.get(f"/import/template/{tag}")
+    assert template(tag) == response.data
+    first_line = response.data.decode("utf-8-sig").split("\r\n", 1)[0]
+    assert 6 == first_line.count(f'"{separator}"')
+    expected = f"users-template-{tag[:2]}.csv"
+    assert expected in response.headers["Content-Disposition"]
+
+
 def test_template_in_an_unknown_language_is_not_found(admin: Admin) -> None:
     """An unsupported language is a 404 with the library's message."""
     response = admin.get("/import/template/fr")

@@ -10,6 +10,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 from webapp.support import EXAMPLES, PageLog, require_module
 
 require_module("flask")
@@ -18,7 +20,7 @@ require_module("playwright")
 
 import app as webapp  # noqa: E402
 from flask import Flask  # noqa: E402
-from playwright.sync_api import Locator, Page, Route, expect  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, Route, expect  # noqa: E402
 
 from userimport import (  # noqa: E402
     Actor,
@@ -397,6 +399,30 @@ def test_templates_download_and_upload_again(page: Page) -> None:
     assert 0 == page.locator(".file-issue").count()
     page.get_by_role("button", name="Done").click()
     assert {"created": 0, "updated": 0, "skipped": 2} == counts(page)
+
+
+@pytest.mark.parametrize(("locale", "separator"), [("es-MX", ","), ("es-ES", ";")])
+def test_the_template_in_the_browsers_language_opens_in_columns(
+    browser: Browser, server: str, locale: str, separator: str
+) -> None:
+    """A browser set to a Spanish locale is offered the Spanish template first,
+    written with that locale's list separator: commas for Mexico, semicolons for
+    Spain, as Excel there expects."""
+    context = browser.new_context(base_url=server, accept_downloads=True, locale=locale)
+    try:
+        page = context.new_page()
+        sign_in(page)
+        page.goto("/import")
+        first = page.locator("a[data-language]").first
+        expect(first).to_have_text("Spanish")
+        with page.expect_download() as download_info:
+            first.click()
+        data = Path(download_info.value.path()).read_bytes()
+    finally:
+        context.close()
+    assert template(locale) == data
+    header = data.decode("utf-8-sig")
+    assert header.startswith(f'"Nombre"{separator}"Apellidos"{separator}')
 
 
 def test_error_report_downloads_and_uploads_again(page: Page, app: Flask) -> None:
