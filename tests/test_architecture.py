@@ -31,6 +31,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("preview",),
     # the flow and what it hands out.
     ("flow", "outputs", "serialization", "_seal", "_workbook_template"),
+    # what a database URL names, for the SQL store and the command line.
+    ("_sqlite_url",),
     # integrations: the package's face, adapters, test tools, the command line.
     (
         "",
