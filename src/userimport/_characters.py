@@ -30,6 +30,8 @@ from typing import Final
 
 import attrs
 
+from userimport._messages import message
+
 __all__ = ["HiddenCharacter", "hidden_character"]
 
 # Every character of the list above. None of them is printable, so
@@ -64,7 +66,13 @@ class HiddenCharacter:
         """``"a tab (U+0009) at position 4; replace it with a space"``: what follows
         "contains" in a message."""
         code = f"U+{ord(self.char):04X}"
-        return f"{self.kind} ({code}) at position {self.position}; {self.fix}"
+        return message(
+            "{kind} ({code}) at position {position}; {fix}",
+            kind=self.kind,
+            code=code,
+            position=self.position,
+            fix=self.fix,
+        )
 
 
 def hidden_character(text: str, *, trimmed: bool = False) -> HiddenCharacter | None:
@@ -96,14 +104,27 @@ def hidden_character(text: str, *, trimmed: bool = False) -> HiddenCharacter | N
         return None
     char = match.group()
     if char == "\t":
-        kind, fix = "a tab", "replace it with a space"
+        kind, fix = _TAB
     elif char in _LINE_BREAKS:
-        kind, fix = "a line break", "keep the value on one line"
+        kind, fix = _LINE_BREAK
     elif char in _ZERO_WIDTH:
-        kind, fix = "an invisible zero-width character", "delete it"
+        kind, fix = _ZERO_WIDTH_CHARACTER
     elif unicodedata.category(char) == "Cc":
-        kind, fix = "a control character", "delete it"
+        kind, fix = _CONTROL
     else:
-        kind = "an invisible text-direction control character"
-        fix = "delete it, as it can make text display differently from what it is"
+        kind, fix = _DIRECTION
     return HiddenCharacter(char, match.start() + 1, kind, fix)
+
+
+# What each kind of hidden character is, and what to do about it, for a person.
+_TAB: Final = (message("a tab"), message("replace it with a space"))
+_LINE_BREAK: Final = (message("a line break"), message("keep the value on one line"))
+_ZERO_WIDTH_CHARACTER: Final = (
+    message("an invisible zero-width character"),
+    message("delete it"),
+)
+_CONTROL: Final = (message("a control character"), message("delete it"))
+_DIRECTION: Final = (
+    message("an invisible text-direction control character"),
+    message("delete it, as it can make text display differently from what it is"),
+)
