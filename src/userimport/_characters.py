@@ -15,7 +15,14 @@ So these characters are refused wherever such text enters:
 * zero-width characters: zero-width space, non-joiner and joiner (U+200B to
   U+200D), the word joiner (U+2060) and the byte-order mark (U+FEFF), which inside
   text is a zero-width no-break space;
-* the line and paragraph separators (U+2028, U+2029).
+* the line and paragraph separators (U+2028, U+2029);
+* other invisible formatting characters: the soft hyphen (U+00AD), the Mongolian
+  vowel separator (U+180E), the invisible mathematical operators (U+2061 to
+  U+2064), the deprecated format characters (U+206A to U+206F), the interlinear
+  annotation characters (U+FFF9 to U+FFFB) and the tag characters (U+E0000 to
+  U+E007F), which can hide text inside text;
+* unpaired surrogates (U+D800 to U+DFFF), which no file can hold but text handed
+  to the library by a program can.
 
 :mod:`userimport.validation` applies the rule to every cell of an upload
 (``invalid_characters``) and :class:`userimport.hierarchy.OrgTree` to every
@@ -37,7 +44,8 @@ __all__ = ["HiddenCharacter", "hidden_character"]
 # Every character of the list above. None of them is printable, so
 # ``str.isprintable()`` is a fast filter before this search.
 _HIDDEN: Final = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]"
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 _ZERO_WIDTH: Final = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 _LINE_BREAKS: Final = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
@@ -111,8 +119,12 @@ def hidden_character(text: str, *, trimmed: bool = False) -> HiddenCharacter | N
         kind, fix = _ZERO_WIDTH_CHARACTER
     elif unicodedata.category(char) == "Cc":
         kind, fix = _CONTROL
-    else:
+    elif char in _DIRECTION_CHARACTERS:
         kind, fix = _DIRECTION
+    elif unicodedata.category(char) == "Cs":
+        kind, fix = _SURROGATE
+    else:
+        kind, fix = _FORMATTING
     return HiddenCharacter(char, match.start() + 1, kind, fix)
 
 
@@ -124,6 +136,17 @@ _ZERO_WIDTH_CHARACTER: Final = (
     message("delete it"),
 )
 _CONTROL: Final = (message("a control character"), message("delete it"))
+_DIRECTION_CHARACTERS: Final = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_SURROGATE: Final = (
+    message("an unpaired surrogate, which is not a character"),
+    message("delete it"),
+)
+_FORMATTING: Final = (
+    message("an invisible formatting character"),
+    message("delete it"),
+)
 _DIRECTION: Final = (
     message("an invisible text-direction control character"),
     message("delete it, as it can make text display differently from what it is"),
