@@ -107,3 +107,26 @@ def run_round(url: str | sa.URL, round_: Round) -> Outcome:
     except Exception as error:  # reported to the test, which fails on it
         _barrier.abort()
         return Outcome(round_.tag, "error", detail=repr(error))
+
+
+def _store(url: str | sa.URL) -> SQLStore:
+    """This worker's store on ``url``, opened on first use and kept."""
+    key = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    if key not in _stores:
+        _stores[key] = SQLStore(url)
+    return _stores[key]
+
+
+def org_name(url: str | sa.URL, org_id: str) -> str:
+    """The name of an organization in the tree of this worker's store, which keeps
+    its tree across calls."""
+    org = _store(url).org_tree().get(org_id)
+    return "" if org is None else org.name
+
+
+def rename_org(url: str | sa.URL, org_id: str, name: str) -> None:
+    """Rename an organization through this worker's store."""
+    store = _store(url)
+    org = store.org_tree().get(org_id)
+    assert org is not None
+    store.add_organizations([attrs.evolve(org, name=name)])
