@@ -1,4 +1,4 @@
-"""Benchmark SQLStore (SQLite file) against issue 4's targets, MemoryStore alongside.
+"""Benchmark SQLStore (SQLite file, and PostgreSQL if given) with MemoryStore alongside.
 
 1. Commit: ``apply`` of 200 new users (one upload's worth) on a new SQLite file
    store and on a MemoryStore, taking turns, ``COMMIT_ROUNDS`` rounds. Target:
@@ -11,15 +11,33 @@
    about 11,000 users) and MemoryStore's answer, which scans every user in Python,
    are shown for comparison.
 
+3. The Users screen at scale, on the same 100,000 users, side by side in one run
+   (ratios are the median of the rounds' ratios):
+
+   - the first page of 50 of a country's admin (11,000 users), vs the whole list:
+     <= 1/20 of the time;
+   - page 200 (after the 9,950th user's key) vs page 1: <= 1.5x;
+   - a search ("nunez", about 2% of the users) in the country, first page, vs the
+     first page without search: <= 2x;
+   - ``org_tree()`` with the organizations unchanged (a cache hit), vs building it
+     (the call after an organization was renamed): <= 1/100.
+
+   With ``USERIMPORT_BENCH_POSTGRES`` set to the URL of an empty PostgreSQL
+   database (or schema), the same figures are measured on PostgreSQL too, after
+   ``VACUUM ANALYZE`` as autovacuum would leave a real database.
+
 The SQLite file is a real file in a temporary folder, with the store's settings
 (WAL, every commit flushed to disk). Times are wall-clock (``perf_counter``): a
-database's work includes waiting for the disk. Figures are medians.
+database's work includes waiting for the disk, and a server's is done in another
+process. Figures are medians.
 
 Run ``python benchmarks/bench_sql.py``; it exits 1 if a target is missed.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
 import sys
 import tempfile
@@ -28,7 +46,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import median
 
-from common import Figure, print_figures
+import sqlalchemy as sa
+from common import Figure, print_figures, side_by_side
 
 from userimport import (
     Actor,
@@ -53,6 +72,60 @@ COUNTRIES, REGIONS, OFFICES = 9, 10, 110  # 1 + 9 + 90 + 9,900 = 10,000 organiza
 USERS = 100_000
 COMMIT_RATIO_TARGET = 10.0
 LIST_TARGET = 0.050  # seconds
+PAGE = 50
+PAGE_TARGET = 1 / 20  # of the whole list
+LATE_PAGE = 200
+LATE_PAGE_TARGET = 1.5  # x page 1
+SEARCH = "nunez"
+SEARCH_TARGET = 2.0  # x the page without search
+TREE_HIT_TARGET = 1 / 100  # of building the tree
+POSTGRES_URL = os.environ.get("USERIMPORT_BENCH_POSTGRES")
+
+#: Names of the 100,000 users: one surname in 40 is Núñez, so a search for
+#: "nunez" fills its first page from about 270 of a country's 11,000 users.
+FIRST_NAMES = ("Ana", "José", "María", "Luis", "Carmen", "Javier", "Lucía", "Íñigo")
+SURNAMES = (
+    "García Martín",
+    "Fernández",
+    "López",
+    "Sánchez",
+    "Pérez",
+    "Gómez",
+    "Díaz",
+    "Ruiz",
+    "Hernández",
+    "Jiménez",
+    "Moreno",
+    "Álvarez",
+    "Muñoz",
+    "Romero",
+    "Alonso",
+    "Gutiérrez",
+    "Navarro",
+    "Torres",
+    "Domínguez",
+    "Vázquez",
+    "Ramos",
+    "Gil",
+    "Ramírez",
+    "Serrano",
+    "Blanco",
+    "Molina",
+    "Morales",
+    "Suárez",
+    "Ortega",
+    "Delgado",
+    "Castro",
+    "Ortiz",
+    "Rubio",
+    "Marín",
+    "Sanz",
+    "Iglesias",
+    "Medina",
+    "Garrido",
+    "Cortés",
+    "Núñez",
+)
 
 
 def organizations() -> list[Organization]:
@@ -121,11 +194,10 @@ def commit_times(folder: Path) -> tuple[list[float], list[float]]:
     return times["sqlite"], times["memory"]
 
 
-def populated(folder: Path, tree: OrgTree) -> tuple[SQLStore, MemoryStore]:
-    """A SQLite store and a MemoryStore holding the same 100,000 users."""
+def fill(store: SQLStore, tree: OrgTree) -> list[StoredUser]:
+    """Create the schema, the organizations and the same 100,000 users in offices."""
     rng = random.Random(4)
     offices = [org.id for org in tree if org.id.count("o") == 1 and "r" in org.id]
-    store = SQLStore(f"sqlite:///{folder / 'users.db'}")
     store.create_schema()
     store.add_organizations(tree)
     stored: list[StoredUser] = []
@@ -133,13 +205,98 @@ def populated(folder: Path, tree: OrgTree) -> tuple[SQLStore, MemoryStore]:
         batch = [
             UserWrite(
                 UserRow(
-                    "Ana", f"García {n}", f"user{n}@example.com", rng.choice(offices)
+                    rng.choice(FIRST_NAMES),
+                    f"{rng.choice(SURNAMES)} {n}",
+                    f"user{n}@example.com",
+                    rng.choice(offices),
                 )
             )
             for n in range(start, start + 10_000)
         ]
         stored.extend(store.apply(batch))
-    return store, MemoryStore(stored)
+    return stored
+
+
+def populated(folder: Path, tree: OrgTree) -> tuple[SQLStore, MemoryStore]:
+    """A SQLite store and a MemoryStore holding the same 100,000 users."""
+    store = SQLStore(f"sqlite:///{folder / 'users.db'}")
+    return store, MemoryStore(fill(store, tree))
+
+
+def screen_figures(store: SQLStore, tree: OrgTree, backend: str) -> list[Figure]:
+    """The Users screen's and the tree's figures on one populated store."""
+    actor = Actor("c4")
+    everyone = visible_users(actor, tree, store)
+    after = everyone[(LATE_PAGE - 1) * PAGE - 1].key
+    names = itertools.cycle(["Office 0 (renamed)", "Office 0"])
+    store.org_tree()
+
+    def rename() -> None:
+        store.add_organizations([Organization("c0r0o0", next(names), "c0r0")])
+
+    timed = side_by_side(
+        {
+            "list": lambda: visible_users(actor, tree, store),
+            "page 1": lambda: visible_users(actor, tree, store, limit=PAGE),
+            "late page": lambda: visible_users(
+                actor, tree, store, limit=PAGE, after=after
+            ),
+            "search": lambda: visible_users(
+                actor, tree, store, limit=PAGE, search=SEARCH
+            ),
+            "tree kept": store.org_tree,
+            "tree built": store.org_tree,
+        },
+        rounds=ROUNDS,
+        before={"tree built": rename},
+        clock=time.perf_counter_ns,
+    )
+    found = len(visible_users(actor, tree, store, search=SEARCH))
+    ms = {name: seconds * 1000 for name, seconds in timed.seconds.items()}
+    first = timed.ratio("page 1", "list")
+    late = timed.ratio("late page", "page 1")
+    search = timed.ratio("search", "page 1")
+    kept = timed.ratio("tree kept", "tree built")
+    return [
+        Figure(
+            f"{backend}: first page of {PAGE} of a country ({len(everyone):,}"
+            " users), vs the whole list",
+            f"1/{1 / first:.0f} ({ms['page 1']:.2f} ms / {ms['list']:.0f} ms)",
+            f"<= 1/{1 / PAGE_TARGET:.0f}",
+            first <= PAGE_TARGET,
+        ),
+        Figure(
+            f"  {backend}: page {LATE_PAGE} vs page 1",
+            f"{late:.2f}x ({ms['late page']:.2f} ms)",
+            f"<= {LATE_PAGE_TARGET:g}x",
+            late <= LATE_PAGE_TARGET,
+        ),
+        Figure(
+            f"  {backend}: search {SEARCH!r} ({found:,} found), first page,"
+            " vs without search",
+            f"{search:.2f}x ({ms['search']:.2f} ms)",
+            f"<= {SEARCH_TARGET:g}x",
+            search <= SEARCH_TARGET,
+        ),
+        Figure(
+            f"  {backend}: org_tree() unchanged vs building it ({len(tree):,} orgs)",
+            f"1/{1 / kept:.0f} ({ms['tree kept']:.3f} ms / {ms['tree built']:.1f} ms)",
+            f"<= 1/{1 / TREE_HIT_TARGET:.0f}",
+            kept <= TREE_HIT_TARGET,
+        ),
+    ]
+
+
+def postgres_figures(tree: OrgTree) -> list[Figure]:
+    """The Users screen's figures on PostgreSQL, if a database is given."""
+    if not POSTGRES_URL:
+        return []
+    with SQLStore(POSTGRES_URL) as store:
+        fill(store, tree)
+        autocommit = store.engine.execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit.connect() as conn:
+            conn.execute(sa.text("VACUUM ANALYZE users"))
+        return screen_figures(store, tree, "PostgreSQL")
 
 
 def list_times(
@@ -205,7 +362,9 @@ def figures() -> list[Figure]:
         region_memory, _ = list_times(memory, tree, region_admin)
         country_sql, country_users = list_times(store, tree, country_admin)
         country_memory, _ = list_times(memory, tree, country_admin)
+        screen = screen_figures(store, tree, "SQLite")
         store.close()
+    screen += postgres_figures(tree)
 
     apply_ratio = ratio(sqlite_apply, memory_apply)
     region_ms = median(region_sql) * 1000
@@ -239,6 +398,7 @@ def figures() -> list[Figure]:
             f"{median(region_memory) * 1000:.1f} / "
             f"{median(country_memory) * 1000:.1f} ms",
         ),
+        *screen,
     ]
 
 
