@@ -7,19 +7,23 @@ import csv
 import io
 from collections.abc import Sequence
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from userimport import (
     Action,
+    Actor,
     Issue,
     IssueCode,
     MemoryStore,
     Preview,
     ReviewRow,
     Summary,
+    UserImportError,
     UserRow,
+    _workbook,
     commit,
     converter,
     error_report,
@@ -646,3 +650,161 @@ def test_a_nul_in_a_kept_preview_is_written_as_a_replacement_character() -> None
     review = (ReviewRow(row=2, values=values, user=None, action=Action.INVALID),)
     preview = Preview(review, (), Summary.of(review), None, None)
     assert "A\ufffdB" == cells(error_report(preview))[1][0]
+
+
+# --- the workbook template -----------------------------------------------------------
+
+
+def workbook_template(language: str = "en", **options: object) -> openpyxl.Workbook:
+    data = template(
+        language,
+        format="xlsx",
+        orgs=SAMPLE_ORGS,
+        actor=SAMPLE_MANAGER,
+        **options,  # type: ignore[arg-type]
+    )
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def drop_downs(book: openpyxl.Workbook, sheet: str) -> dict[str, list[str]]:
+    """What each data column's drop-down list offers, by the column's letter."""
+    offered: dict[str, list[str]] = {}
+    for rule in book[sheet].data_validations.dataValidation:
+        source = rule.formula1 or ""
+        if source.startswith('"'):
+            values = source.strip('"').split(",")
+        else:
+            lists, cells = source.split("!")
+            column = cells.split(":")[0].strip("$").rstrip("0123456789$")
+            values = [
+                str(cell.value)
+                for cell in book[lists.strip("'")][column]
+                if cell.value is not None
+            ]
+        offered[str(rule.sqref).split(":")[0].rstrip("0123456789")] = values
+    return offered
+
+
+@pytest.mark.parametrize(
+    ("language", "sheet", "lists"),
+    [("en", "Users", "Lists"), ("es", "Usuarios", "Listas")],
+)
+def test_workbook_template_layout(language: str, sheet: str, lists: str) -> None:
+    """The workbook template has the headers of its language on a frozen, bold first
+    row of its data sheet, and a hidden sheet of lists."""
+    book = workbook_template(language)
+    data = book[sheet]
+
+    assert [sheet, lists] == book.sheetnames
+    assert "hidden" == book[lists].sheet_state
+    assert list(TEMPLATE_HEADERS[language].values()) == [c.value for c in data[1]]
+    assert "A2" == data.freeze_panes
+    assert all(cell.font.b for cell in data[1])
+
+
+def test_workbook_template_offers_only_what_the_actor_may_use() -> None:
+    """The drop-down lists offer the roles the actor may give, the organizations of
+    its subtree by their paths from its own (none outside it), and the languages."""
+    offered = drop_downs(workbook_template(), "Users")
+    inside = SAMPLE_ORGS.subtree_ids(SAMPLE_MANAGER.org_id)
+
+    assert ["learner", "instructor", "manager"] == offered["E"]
+    assert [
+        SAMPLE_ORGS.path_text(org.id, within="es")
+        for org in SAMPLE_ORGS
+        if org.id in inside
+    ] == offered["D"]
+    assert offered["D"][0] == "Spain"
+    resolved = {SAMPLE_ORGS.resolve(path, within="es") for path in offered["D"]}
+    assert inside == {org.id for org in resolved if org is not None}
+    assert not [path for path in offered["D"] if "Acme" in path]
+    assert {"en", "es", "pt", "zh"} <= set(offered["G"])
+
+
+def test_workbook_template_as_downloaded_imports_nothing() -> None:
+    """Uploading the workbook template untouched skips its example rows."""
+    data = template("es", format="xlsx", orgs=SAMPLE_ORGS, actor=SAMPLE_MANAGER)
+    preview = prepare(data, actor=SAMPLE_MANAGER, orgs=SAMPLE_ORGS, store=MemoryStore())
+
+    assert ("xlsx", True) == (preview.format, preview.ok)
+    assert [IssueCode.EXAMPLE_ROW] * len(EXAMPLE_ROWS) == [
+        i.code for i in preview.issues
+    ]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(TEMPLATE_LANGUAGES),
+    st.lists(
+        user_rows(SAMPLE_ORGS, within="es", max_role="manager"),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda user: user.key,
+    ),
+)
+def test_filled_workbook_template_imports_exactly_its_users(
+    language: str, users: list[UserRow]
+) -> None:
+    """Valid users typed into the workbook template (and saved, here by openpyxl)
+    import as exactly those users."""
+    book = workbook_template(language, examples=False)
+    sheet = book.worksheets[0]
+    for number, user in enumerate(users, start=2):
+        values = [
+            user.first_name,
+            user.last_name,
+            user.email,
+            user.organization or "",
+            user.role.value,
+            "; ".join(user.groups),
+            user.language or "",
+        ]
+        for column, value in enumerate(values, start=1):
+            sheet.cell(number, column, value).data_type = "s"
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    preview = prepare(
+        buffer.getvalue(), actor=SAMPLE_MANAGER, orgs=SAMPLE_ORGS, store=MemoryStore()
+    )
+
+    assert preview.ok, preview.issues
+    assert users == [row.user for row in preview.rows]
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"format": "xlsx"}, "needs orgs and actor"),
+        ({"format": "xlsx", "orgs": SAMPLE_ORGS}, "needs orgs and actor"),
+        (
+            {
+                "format": "xlsx",
+                "orgs": SAMPLE_ORGS,
+                "actor": SAMPLE_ADMIN,
+                "delimiter": ";",
+            },
+            "delimiter",
+        ),
+        ({"format": "ods"}, "format is 'csv' or 'xlsx'"),
+    ],
+)
+def test_workbook_template_misuse(options: dict[str, object], problem: str) -> None:
+    """A workbook template without the tree and the actor, with a delimiter, or an
+    unknown format is misuse."""
+    with pytest.raises(ValueError, match=problem):
+        template("en", **options)  # type: ignore[arg-type]
+
+
+def test_workbook_template_for_an_actor_outside_the_tree() -> None:
+    """An actor whose organization is not in the tree is misuse."""
+    with pytest.raises(UserImportError):
+        template(format="xlsx", orgs=SAMPLE_ORGS, actor=Actor("nowhere"))
+
+
+def test_workbook_template_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the xlsx extra the workbook template says what to install."""
+    monkeypatch.setattr(_workbook, "available", lambda: False)
+
+    with pytest.raises(ModuleNotFoundError, match=r"userimport\[xlsx\]"):
+        template(format="xlsx", orgs=SAMPLE_ORGS, actor=SAMPLE_ADMIN)

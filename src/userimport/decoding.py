@@ -167,7 +167,13 @@ _SIGNATURES: tuple[_Signature, ...] = (
 # tell the formats apart.
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _ZIP_KINDS: tuple[tuple[bytes, str, str], ...] = (
-    (b"xl/", "an Excel workbook", _SAVE_AS_CSV),
+    # Read as it is where the `xlsx` extra is installed (userimport._workbook).
+    (
+        b"xl/",
+        "an Excel workbook",
+        f"{_SAVE_AS_CSV} (or have the site install userimport[xlsx], which reads "
+        "workbooks as they are)",
+    ),
     (b"opendocument.spreadsheet", "an OpenDocument spreadsheet", _SAVE_AS_CSV),
     (b"word/", "a Word document", _EXPORT_CSV),
     (b"opendocument.text", "an OpenDocument text document", _EXPORT_CSV),

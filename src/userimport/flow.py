@@ -120,6 +120,7 @@ def prepare(
         actor=actor,
         options_fingerprint=options.fingerprint,
         upload_sha256=upload.sha256,
+        format=upload.format,
         locale=language(options.locale),
     )
 

@@ -8,6 +8,9 @@ every cell in double quotes. Every cell the library writes, headers and messages
 included, goes through :func:`userimport.formulas.protect_cell`, the guard against
 formula injection; reading an upload undoes it, so a re-uploaded error report gives
 back the values first uploaded. See ``docs/outputs.md`` for the reasons.
+
+The template is also an Excel workbook (``format="xlsx"``, the ``xlsx`` extra) with
+drop-down lists of the roles, organizations and languages an administrator may use.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from userimport.reading import check_delimiter
 from userimport.schema import COLUMNS, EXAMPLE_ROWS
 
 if TYPE_CHECKING:
+    from userimport.access import Actor
+    from userimport.hierarchy import OrgTree
     from userimport.issues import Issue
     from userimport.preview import Preview
     from userimport.review import ReviewRow
@@ -164,9 +169,15 @@ def list_separator(language: str) -> str:
 
 
 def template(
-    language: str = "en", *, examples: bool = True, delimiter: str | None = None
+    language: str = "en",
+    *,
+    examples: bool = True,
+    delimiter: str | None = None,
+    format: str = "csv",
+    orgs: OrgTree | None = None,
+    actor: Actor | None = None,
 ) -> bytes:
-    """The CSV template administrators download, fill in and upload.
+    """The template administrators download, fill in and upload: CSV or a workbook.
 
     It is generated from the schema, so it cannot drift from what ``prepare``
     accepts: the canonical columns in order, with headers in ``language``, and the
@@ -186,13 +197,27 @@ def template(
             separator: one character, not a double quote, a line break or NUL.
             Uploads are read with any of ``,`` ``;`` TAB ``|`` detected; another
             delimiter must be given to ``ImportOptions(delimiter=...)`` as well.
+        format: ``"csv"``, or ``"xlsx"`` for an Excel workbook (the ``xlsx``
+            extra) whose role, organization and language cells offer drop-down
+            lists, with the header row frozen and every column formatted as text;
+            an upload of it reads exactly what was typed.
+        orgs: For ``"xlsx"``: the organization tree. The organization list holds
+            the actor's organization and every one below it, by their paths from
+            the actor's organization, never one outside it.
+        actor: For ``"xlsx"``: the administrator; the role list holds the roles
+            it may give.
 
     Returns:
-        UTF-8 with a byte-order mark, CRLF line ends.
+        CSV: UTF-8 with a byte-order mark, CRLF line ends. ``"xlsx"``: the
+        workbook's bytes.
 
     Raises:
         ValueError: The language is not supported (the message names the ones that
-            are), or the delimiter is not one that a CSV file can have.
+            are), the delimiter is not one that a CSV file can have, the format is
+            unknown, or ``"xlsx"`` is asked for without ``orgs`` and ``actor`` (or
+            with a delimiter).
+        UserImportError: The actor's organization is not in ``orgs``.
+        ModuleNotFoundError: ``"xlsx"`` without the ``xlsx`` extra installed.
 
     >>> text = template("es", examples=False).decode("utf-8-sig")
     >>> print(text.rstrip("\\r\\n"))
@@ -201,6 +226,17 @@ def template(
     "First name","Last name","Email","Organization","Role","Groups","Language"
     """
     primary, _ = _template_language(language)
+    if format == "xlsx":
+        if delimiter is not None:
+            raise ValueError("delimiter is for the CSV template; a workbook has none")
+        if orgs is None or actor is None:
+            raise ValueError(
+                "template(format='xlsx') needs orgs and actor: its drop-down lists "
+                "offer the organizations and roles the actor may use"
+            )
+        return _workbook(primary, examples, orgs, actor)
+    if format != "csv":
+        raise ValueError(f"format is 'csv' or 'xlsx', not {format!r}")
     if delimiter is None:
         delimiter = list_separator(language)
     else:
@@ -212,6 +248,63 @@ def template(
             [example[column] for column in COLUMNS] for example in EXAMPLE_ROWS
         )
     return _csv_bytes(records, delimiter)
+
+
+#: The hidden sheet of the workbook template's longer lists, by language.
+_LISTS_SHEETS: Final = {"en": "Lists", "es": "Listas"}
+#: The workbook template's help on its drop-down lists: a title and a sentence.
+_LIST_TITLES: Final[Mapping[str, Mapping[str, str]]] = {
+    "en": {
+        "organization": "Organization\nChoose one, or leave empty for your own.",
+        "role": "Role\nChoose one, or leave empty for the default role.",
+        "language": "Language\nA code such as es, en or pt-BR.",
+    },
+    "es": {
+        "organization": "Organización\nElija una, o déjela vacía para la suya.",
+        "role": "Rol\nElija uno, o déjelo vacío para el rol por defecto.",
+        "language": "Idioma\nUn código como es, en o pt-BR.",
+    },
+}
+
+
+def _workbook(language: str, examples: bool, orgs: OrgTree, actor: Actor) -> bytes:
+    """The workbook template (see :func:`template`)."""
+    from userimport import _workbook
+    from userimport.exceptions import UserImportError
+    from userimport.schema import Role
+    from userimport.validation import LANGUAGE_CODES
+
+    if not _workbook.available():
+        raise ModuleNotFoundError(
+            "template(format='xlsx') needs XlsxWriter, which the 'xlsx' extra "
+            "installs: pip install 'userimport[xlsx]'",
+            name="xlsxwriter",
+        )
+    if actor.org_id not in orgs:
+        raise UserImportError(
+            f"The actor's organization {actor.org_id!r} is not in the tree."
+        )
+    # Paths from the actor's own organization: the names above it stay unsaid.
+    inside = orgs.subtree_ids(actor.org_id)
+    organizations = [
+        orgs.path_text(org.id, within=actor.org_id) for org in orgs if org.id in inside
+    ]
+    roles = [role.value for role in Role if actor.may_assign(role)]
+    from userimport._workbook_template import write_template
+
+    return write_template(
+        columns=COLUMNS,
+        headers=TEMPLATE_HEADERS[language],
+        examples=EXAMPLE_ROWS if examples else (),
+        sheet_name=_workbook.TEMPLATE_SHEETS[language],
+        lists_name=_LISTS_SHEETS[language],
+        choices={
+            "organization": (organizations, "warning"),
+            "role": (roles, "stop"),
+            "language": (sorted(LANGUAGE_CODES), "warning"),
+        },
+        titles=_LIST_TITLES[language],
+    )
 
 
 def _sentence(message: str) -> str:

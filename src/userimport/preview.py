@@ -174,6 +174,8 @@ class Preview:
         upload_sha256: The SHA-256 of the uploaded bytes (hexadecimal), ``None``
             when the file was empty or over the size limit.
         locale: The language its messages are in (and its error report's).
+        format: ``"xlsx"`` when the upload was an Excel workbook (``encoding`` and
+            ``delimiter`` are then ``None``), ``"csv"`` otherwise.
     """
 
     rows: tuple[ReviewRow, ...]
@@ -188,6 +190,7 @@ class Preview:
     options_fingerprint: str = ""
     upload_sha256: str | None = None
     locale: str = "en"
+    format: str = "csv"
 
     @property
     def file_issues(self) -> tuple[Issue, ...]:

@@ -23,6 +23,7 @@ from typing import Final
 
 import attrs
 
+from userimport import _workbook
 from userimport.decoding import (
     DEFAULT_MAX_BYTES,
     Decoded,
@@ -73,6 +74,8 @@ _BLANK = (
     "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
     ",;|"
 )
+# In a workbook a delimiter is a value like any other: only whitespace is blank.
+_BLANK_CELL = _BLANK.rstrip(",;|")
 _LINE_BREAK = re.compile(r"[\r\n]").search
 # Delimiter detection reads this much of the text: the header and the first
 # records, and a wrong candidate that opens a quote it never closes stops there.
@@ -130,6 +133,9 @@ class Upload:
             also beyond ``max_rows``; up to the error for a malformed file).
         sha256: The SHA-256 of the bytes read, in hexadecimal (``None`` for an
             empty file or one over ``max_bytes``, which is not read whole).
+        format: ``"xlsx"`` when the upload was read (or refused) as an Excel
+            workbook, whose first sheet (or the one named like the template's) gives
+            the records and which has no encoding or delimiter; ``"csv"`` otherwise.
     """
 
     encoding: str | None
@@ -140,6 +146,7 @@ class Upload:
     issues: tuple[Issue, ...]
     row_count: int
     sha256: str | None = None
+    format: str = "csv"
 
     @property
     def ok(self) -> bool:
@@ -229,13 +236,24 @@ def read_records(
     if not content:
         return _failed(_empty_file()), []
     digest = hashlib.sha256(content).hexdigest()
+    mapping = tuple(sorted(columns.items())) if columns else ()
+    if _workbook.looks_like(content) and _workbook.available():
+        # An Excel workbook (the `xlsx` extra): its sheet's cells take the place
+        # of the decoded text, and every later step is the CSV path's.
+        sheet = _workbook.open_sheet(
+            content, max_bytes=max_bytes, max_cell_length=MAX_CELL_LENGTH
+        )
+        if isinstance(sheet, Issue):
+            return attrs.evolve(_failed(sheet), sha256=digest, format="xlsx"), []
+        if sheet is not None:
+            upload, records = _Reader(None, None, max_rows, mapping).read_sheet(sheet)
+            return attrs.evolve(upload, sha256=digest), records
     binary = sniff_binary(content, encoding=encoding)
     if binary is not None:
         return attrs.evolve(_failed(binary), sha256=digest), []
     decoded = decode(content, encoding=encoding)
     if isinstance(decoded, Issue):
         return attrs.evolve(_failed(decoded), sha256=digest), []
-    mapping = tuple(sorted(columns.items())) if columns else ()
     upload, records = _Reader(decoded, delimiter, max_rows, mapping).read()
     return attrs.evolve(upload, sha256=digest), records
 
@@ -285,21 +303,23 @@ def _empty_file() -> Issue:
 
 
 class _Reader:
-    """One read of a decoded upload; holds the state the steps share."""
+    """One read of a decoded upload (or a workbook's sheet, ``decoded`` ``None``);
+    holds the state the steps share."""
 
     def __init__(
         self,
-        decoded: Decoded,
+        decoded: Decoded | None,
         delimiter: str | None,
         max_rows: int | None,
         mapping: _Mapping = (),
     ):
         self.decoded = decoded
+        self.text = decoded.text if decoded is not None else ""
         self.forced = delimiter
         self.max_rows = max_rows
         self.mapping = mapping
         self.warnings: list[Issue] = []
-        if decoded.guessed:
+        if decoded is not None and decoded.guessed:
             self.warnings.append(
                 Issue.warning(
                     IssueCode.ENCODING_GUESSED,
@@ -320,19 +340,21 @@ class _Reader:
         errors: Sequence[Issue] = (),
         row_count: int = 0,
     ) -> tuple[Upload, list[RawRecord]]:
+        decoded = self.decoded
         upload = Upload(
-            encoding=self.decoded.encoding,
-            encoding_source=self.decoded.source,
+            encoding=decoded.encoding if decoded is not None else None,
+            encoding_source=decoded.source if decoded is not None else None,
             delimiter=delimiter,
             columns=tuple(columns),
             records=(),
             issues=(*errors, *self.warnings),
             row_count=row_count,
+            format="csv" if decoded is not None else "xlsx",
         )
         return upload, records if records is not None and not errors else []
 
     def read(self) -> tuple[Upload, list[RawRecord]]:
-        text = self.decoded.text
+        text = self.text
         # A caller's "utf-8" on a file saved with a BOM leaves the BOM in the text.
         start = 1 if text.startswith("\ufeff") else 0
         first_row = 1
@@ -359,16 +381,33 @@ class _Reader:
         self, text: str, start: int, first_row: int, delimiter: str
     ) -> tuple[Upload, list[RawRecord]]:
         reader = _csv_reader(text, start, delimiter)
+        return self._rows(enumerate(reader, first_row), first_row, delimiter)
+
+    def read_sheet(self, sheet: _workbook.Sheet) -> tuple[Upload, list[RawRecord]]:
+        """Read a workbook's sheet: its rows, numbered by the sheet, are records."""
+        return self._rows(sheet.rows(), 1, None, sheet.formulas)
+
+    def _rows(
+        self,
+        numbered: Iterator[tuple[int, list[str]]],
+        first_row: int,
+        delimiter: str | None,
+        formulas: Mapping[int, list[tuple[int, str]]] | None = None,
+    ) -> tuple[Upload, list[RawRecord]]:
+        """The header and the records of numbered rows of cells: a CSV text's
+        records, or a workbook sheet's rows (``delimiter`` ``None``; ``formulas``
+        the sheet's formulas without a saved result, by row)."""
         limit = self.max_rows
         row = first_row - 1
         columns: list[ColumnMatch] = []
         errors: list[Issue] = []
         out: list[RawRecord] = []
         count = 0
+        blank = _BLANK if delimiter is not None else _BLANK_CELL
         try:
-            for cells in reader:
-                row += 1
-                if not "".join(cells).strip(_BLANK):
+            # `row` outlives each loop: a csv error is reported at the next row.
+            for row, cells in numbered:  # noqa: B007
+                if not "".join(cells).strip(blank):
                     continue  # blank records still count as rows (SPEC §3.6)
                 columns, indexes, errors = _match_header(cells, self.mapping)
                 width = len(cells)
@@ -384,18 +423,18 @@ class _Reader:
                 indexes.get(column, -1) for column in COLUMNS
             )
             pad = [""] * width
-            for cells in reader:
-                row += 1
+            for row, cells in numbered:
                 # A first cell with a value settles it for most records.
-                if not (cells and cells[0].strip(_BLANK)) and _blank(cells):
+                if not (cells and cells[0].strip(blank)) and not (
+                    "".join(cells).strip(blank)
+                ):
                     continue  # blank records are not users (SPEC §3.5)
                 count += 1
                 if limit is not None and count > limit:
                     # Past the limit only the file's real row count matters
                     # (SPEC §3.5); no record is built.
-                    for cells in reader:
-                        row += 1
-                        if "".join(cells).strip(_BLANK):
+                    for row, cells in numbered:  # noqa: B007
+                        if "".join(cells).strip(blank):
                             count += 1
                     break
                 padded = cells + pad
@@ -408,14 +447,23 @@ class _Reader:
                     "groups": padded[groups],
                     "language": padded[language],
                 }
-                issues = (
-                    _field_count(cells, width, row, delimiter)
-                    if len(cells) > width
-                    else ()
-                )
+                if delimiter is None:
+                    # A workbook's cells right of the header's are not read: no
+                    # delimiter can have split a value there.
+                    issues = (
+                        _formula_issues(row, formulas[row], indexes)
+                        if formulas and row in formulas
+                        else ()
+                    )
+                elif len(cells) > width:
+                    issues = _field_count(cells, width, row, delimiter)
+                else:
+                    issues = ()
                 out.append((row, values, issues))
         except csv.Error as error:
             errors.append(_malformed(error, row + 1))
+        except _workbook.WorkbookError as error:
+            errors.append(error.issue)
         else:
             if count == 0:
                 errors.append(
@@ -752,6 +800,18 @@ def _field_count(
             row=row,
             value=delimiter.join(extra).rstrip(delimiter),
         ),
+    )
+
+
+def _formula_issues(
+    row: int, formulas: list[tuple[int, str]], indexes: Mapping[str, int]
+) -> tuple[Issue, ...]:
+    """The errors of a row's formulas without a saved result, in read columns."""
+    column_at = {index: column for column, index in indexes.items()}
+    return tuple(
+        _workbook.formula_issue(row, column_at[index], formula)
+        for index, formula in formulas
+        if index in column_at
     )
 
 
