@@ -6,6 +6,7 @@ The same flow as any other frontend: read and review a file, confirm, commit.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,13 +31,17 @@ from userimport.cli._console import (
     color,
     confirm,
     error,
+    interactive,
+    more,
     say,
+    screenful,
 )
 from userimport.cli._database import AUTO_ROOT, readable, stored_tree, writable
 from userimport.cli._table import org_lines, plural, printable, review_lines, user_lines
 from userimport.decoding import decode, sniff_binary
 from userimport.exceptions import HierarchyError
 from userimport.hierarchy import organizations_from_csv
+from userimport.schema import email_key
 from userimport.stores.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -155,13 +160,47 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_users(args: argparse.Namespace) -> int:
-    """List the users the actor can see."""
+    """List the users the actor can see, searched with ``--search``, a page of
+    ``--limit`` at a time starting after ``--after``.
+
+    On a terminal the pages follow one another, a screenful by default, each
+    after Enter; elsewhere (a pipe, a file) the first ``--limit`` users are
+    written (all by default), with what to add for the next ones.
+    """
+    paint = color(sys.stdout)
+    on_terminal = interactive()
+    size = args.limit if args.limit is not None or not on_terminal else screenful()
     with readable(args.db) as store:
         tree, _ = stored_tree(store)
         actor = _actor(tree, args)
-        users = visible_users(actor, tree, store) if store is not None else []
-    say(*user_lines(users, tree, within=actor.org_id, color=color(sys.stdout)))
-    return EXIT_OK
+        # Keys are what pages are ordered by: any spelling of the email will do.
+        shown, after = 0, None if args.after is None else email_key(args.after)
+        while True:
+            found = (
+                visible_users(
+                    actor,
+                    tree,
+                    store,
+                    search=args.search,
+                    limit=None if size is None else size + 1,
+                    after=after,
+                )
+                if store is not None
+                else []
+            )
+            page = found if size is None else found[:size]
+            say(*user_lines(page, tree, within=actor.org_id, color=paint, count=False))
+            shown += len(page)
+            if len(found) == len(page):
+                say(f"{plural(shown, 'user')}.")
+                return EXIT_OK
+            after = page[-1].key
+            if not (on_terminal and more("-- Enter: the next page; q: stop -- ")):
+                say(
+                    f"{plural(shown, 'user')} shown; for the next ones, add: "
+                    f"--after {shlex.quote(after)}"
+                )
+                return EXIT_OK
 
 
 def run_orgs_list(args: argparse.Namespace) -> int:

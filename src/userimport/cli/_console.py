@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from typing import TextIO
 
@@ -35,6 +36,32 @@ def error(message: str) -> None:
     """Print ``message`` on stderr as one ``userimport: error:`` line."""
     label = paint("error", "red", color=color(sys.stderr))
     print(f"userimport: {label}: {printable(message)}", file=sys.stderr)
+
+
+def interactive() -> bool:
+    """Whether someone is at a terminal: both stdin and stdout are one."""
+    return (
+        sys.stdin is not None
+        and sys.stdin.isatty()
+        and sys.stdout is not None
+        and sys.stdout.isatty()
+    )
+
+
+def screenful() -> int:
+    """How many lines of a table fit the terminal with its header and a prompt."""
+    return max(5, shutil.get_terminal_size().lines - 4)
+
+
+def more(prompt: str) -> bool:
+    """Ask on the terminal whether to go on: Enter goes on; ``q`` or the end of
+    the input stops."""
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        sys.stdout.write("\n")  # the terminal echoed no line end
+    return bool(answer) and answer.strip().casefold() not in ("q", "quit")
 
 
 def confirm(question: str) -> bool:

@@ -37,6 +37,19 @@ def _delimiter(text: str) -> str:
     return value
 
 
+def _positive(text: str) -> int:
+    """A ``--limit`` value: a whole number of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of users (1 or more)"
+        )
+    return number
+
+
 def _encoding(text: str) -> str:
     try:
         return codecs.lookup(text).name
@@ -147,7 +160,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-invalid", action="store_true", help="import the valid rows only"
     )
 
-    command(commands, "users", run_users, "list the users you can see")
+    users = command(commands, "users", run_users, "list the users you can see")
+    users.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="only users with a word of their name or email starting with each "
+        "word of TEXT (case and accents ignored: 'nunez' finds Núñez)",
+    )
+    users.add_argument(
+        "--limit",
+        type=_positive,
+        metavar="N",
+        help="at most N users (a page); on a terminal, the pages follow one another "
+        "(default: a screenful on a terminal, else all)",
+    )
+    users.add_argument(
+        "--after",
+        metavar="EMAIL",
+        help="start after this email (the last one of the previous page)",
+    )
 
     orgs = command(commands, "orgs", None, "list, add or load organizations")
     orgs_commands = orgs.add_subparsers(

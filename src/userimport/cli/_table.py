@@ -224,10 +224,16 @@ def review_lines(name: str, preview: Preview, *, color: bool) -> list[str]:
 
 
 def user_lines(
-    users: Sequence[StoredUser], tree: OrgTree, *, within: str, color: bool
+    users: Sequence[StoredUser],
+    tree: OrgTree,
+    *,
+    within: str,
+    color: bool,
+    count: bool = True,
 ) -> list[str]:
     """The Users screen: one line per user, organizations as paths from
-    ``within`` (what its administrator may see), then the count."""
+    ``within`` (what its administrator may see), then the count (unless
+    ``count`` is false: a page of a longer list)."""
     rows: list[list[Cell | str]] = [
         [
             user.email,
@@ -241,7 +247,7 @@ def user_lines(
     ]
     header = ("email", "name", "organization", "role", "groups", "language")
     lines = table(header, rows, color=color) if rows else []
-    return [*lines, f"{plural(len(users), 'user')}."]
+    return [*lines, f"{plural(len(users), 'user')}."] if count else lines
 
 
 def org_lines(tree: OrgTree, *, top: str | None, color: bool) -> list[str]:
