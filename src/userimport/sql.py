@@ -90,7 +90,6 @@ from userimport.persistence import (
     StoredUser,
     UserWrite,
     conflicting_keys,
-    search_words,
     user_words,
 )
 from userimport.schema import Role, UserRow, email_key
@@ -206,6 +205,9 @@ _POSTGRES_TRIGGER = (
     " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON organizations"
     " FOR EACH STATEMENT EXECUTE FUNCTION organizations_changed()"
 )
+
+#: How many users' search words ``create_schema`` fills in per statement.
+_FILL_BATCH = 10_000
 
 #: Search statements are kept for queries of up to this many words; longer ones
 #: (rare, and bounded only by the host's input) are built for the call.
@@ -706,26 +708,33 @@ class SQLStore:
         if _PAGE_INDEX not in indexes:
             (page_index,) = (i for i in users.indexes if i.name == _PAGE_INDEX)
             page_index.create(conn)
-        missing = conn.execute(
+        # In batches by id, so that a database of millions is never read whole.
+        batch = (
             sa.select(users.c.id, users.c.first_name, users.c.last_name, users.c.email)
-            .where(users.c.search_words == "")
+            .where(users.c.search_words == "", users.c.id > sa.bindparam("last_id"))
             .order_by(users.c.id)
-        ).all()
-        for start in range(0, len(missing), 10_000):
+            .limit(_FILL_BATCH)
+        )
+        fill = (
+            sa.update(users)
+            .where(users.c.id == sa.bindparam("user_id"))
+            .values(search_words=sa.bindparam("words"))
+        )
+        last_id = 0
+        while missing := conn.execute(batch, {"last_id": last_id}).all():
             conn.execute(
-                sa.update(users)
-                .where(users.c.id == sa.bindparam("user_id"))
-                .values(search_words=sa.bindparam("words")),
+                fill,
                 [
                     {
                         "user_id": user_id,
-                        "words": "".join(
-                            " " + word for word in search_words(first, last, email)
+                        "words": _search_text(
+                            StoredUser(str(user_id), email, first, last, "")
                         ),
                     }
-                    for user_id, first, last, email in missing[start : start + 10_000]
+                    for user_id, first, last, email in missing
                 ],
             )
+            last_id = missing[-1][0]
 
     def _create_version(self, conn: Connection) -> None:
         """The version row and the triggers that bump it, where missing."""

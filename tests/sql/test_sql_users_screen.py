@@ -219,19 +219,21 @@ def _old_schema(url: str | sa.URL) -> None:
 
 
 def test_create_schema_brings_an_older_database_up_to_date(
-    database_url: str | sa.URL,
+    database_url: str | sa.URL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``create_schema`` on a database of the previous version adds the search
-    words (filled in for the users already there), swaps the Users screen's index,
-    and adds the organization version with its triggers; a second call changes
-    nothing."""
+    words (filled in for the users already there, a batch at a time), swaps the
+    Users screen's index, and adds the organization version with its triggers; a
+    second call changes nothing."""
     _old_schema(database_url)
+    monkeypatch.setattr("userimport.sql._FILL_BATCH", 1)
 
     with SQLStore(database_url) as store:
         store.create_schema()
         store.create_schema()
         tree = store.org_tree()
         found = visible_users(SPAIN, tree, store, search="nunez")
+        also_found = visible_users(SPAIN, tree, store, search="garcia")
         inspector = sa.inspect(store.engine)
         indexes = {index["name"] for index in inspector.get_indexes("users")}
         with store.engine.begin() as conn:
@@ -243,6 +245,7 @@ def test_create_schema_brings_an_older_database_up_to_date(
         renamed = store.org_tree()
 
     assert ["jose@example.com"] == [u.email for u in found]
+    assert ["ana@example.com"] == [u.email for u in also_found]
     assert "ix_users_organization" not in indexes
     assert "ix_users_organization_key_words" in indexes
     assert ("Acme", "Spain", "Madrid") == tree.path("mad")
