@@ -22,12 +22,13 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from userimport import CommitBlocked, CommitConflict, cli, template
+from userimport import CommitBlocked, CommitConflict, _workbook, cli, template
 from userimport.cli import _commands
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -1348,3 +1349,66 @@ def test_docs_transcripts(
             status = cli.main(shlex.split(line[2:])[1:])
 
     assert transcript == screen.getvalue()
+
+
+# --- Excel workbooks -----------------------------------------------------------------
+
+
+def test_template_as_a_workbook_offers_the_actors_choices(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``template --format xlsx`` writes the workbook template whose lists offer what
+    ``--as`` and ``--role`` may use: a manager may not give the role admin."""
+    status = cli.main(
+        ["template", "--format", "xlsx", "-o", "t.xlsx", "--role", "manager"]
+    )
+
+    assert 0 == status
+    book = openpyxl.load_workbook(here / "t.xlsx")
+    roles = [
+        rule.formula1
+        for rule in book.worksheets[0].data_validations.dataValidation
+        if str(rule.sqref).startswith("E2")
+    ]
+    assert ['"learner,instructor,manager"'] == roles
+    assert "Wrote the template to t.xlsx." in capsys.readouterr().out
+
+
+def test_template_as_a_workbook_has_no_delimiter(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--delimiter`` with ``--format xlsx`` is a usage error (exit 2)."""
+    status = cli.main(["template", "--format", "xlsx", "--delimiter", ";"])
+
+    assert 2 == status
+    assert "--delimiter is for the CSV template" in capsys.readouterr().err
+
+
+def test_template_as_a_workbook_without_the_extra(
+    here: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the xlsx extra, ``template --format xlsx`` says what to install."""
+    monkeypatch.setattr(_workbook, "available", lambda: False)
+
+    status = cli.main(["template", "--format", "xlsx"])
+
+    assert 2 == status
+    assert "userimport[xlsx]" in capsys.readouterr().err
+
+
+def test_check_and_import_a_workbook(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``check`` and ``import`` take an .xlsx file as they take a CSV file, and say
+    it was read as a workbook."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["First name", "Last name", "Email"])
+    sheet.append(["Ana", "Núñez", "ana@example.org"])
+    book.save(here / "users.xlsx")
+
+    assert 0 == cli.main(["check", "users.xlsx"])
+    assert "users.xlsx: 1 row, an Excel workbook" in capsys.readouterr().out
+    assert 0 == cli.main(["import", "users.xlsx", "--yes"])
+    assert ["ana@example.org"] == stored_emails(here)

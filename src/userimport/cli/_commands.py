@@ -94,10 +94,27 @@ def _review(
 
 
 def run_template(args: argparse.Namespace) -> int:
-    """Write the CSV template to stdout or to ``--output``."""
-    data = template(
-        args.language, examples=not args.no_examples, delimiter=args.delimiter
-    )
+    """Write the template (CSV, or an Excel workbook) to stdout or ``--output``."""
+    if args.format == "xlsx":
+        if args.delimiter is not None:
+            raise CommandError("--delimiter is for the CSV template; drop it.")
+        # The workbook's lists offer what the acting administrator may use.
+        with readable(args.db) as store:
+            tree, _ = stored_tree(store)
+        try:
+            data = template(
+                args.language,
+                examples=not args.no_examples,
+                format="xlsx",
+                orgs=tree,
+                actor=_actor(tree, args),
+            )
+        except ModuleNotFoundError as exc:
+            raise CommandError(f"{exc}.") from exc
+    else:
+        data = template(
+            args.language, examples=not args.no_examples, delimiter=args.delimiter
+        )
     if args.output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -137,8 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
         created.set_defaults(handler=handler)
         return created
 
-    template = command(commands, "template", run_template, "write the CSV template")
+    template = command(commands, "template", run_template, "write the template")
     template.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    template.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        default="csv",
+        help="csv (default), or xlsx: an Excel workbook whose role, organization "
+        "and language cells offer the choices of --as and --role",
+    )
     template.add_argument("--language", choices=TEMPLATE_LANGUAGES, default="en")
     template.add_argument(
         "--delimiter",

@@ -203,7 +203,10 @@ def review_lines(name: str, preview: Preview, *, color: bool) -> list[str]:
     """The review of a file: how it was read, its file-level issues, a table of
     rows (spreadsheet row number, action, email, issues and changes) and the
     counts."""
-    read = f"encoding {preview.encoding}" if preview.encoding else "not read"
+    if preview.format == "xlsx":
+        read = "an Excel workbook"
+    else:
+        read = f"encoding {preview.encoding}" if preview.encoding else "not read"
     if preview.delimiter:
         read += f", delimiter {preview.delimiter!r}"
     lines = [f"{printable(name)}: {plural(len(preview.rows), 'row')}, {read}"]
