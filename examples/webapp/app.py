@@ -26,13 +26,19 @@ and has a test client; an async framework would add nothing here.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import io
+import json
 import os
 import re
 import secrets
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO, Final, cast
+from typing import Final
+from urllib.parse import urlsplit
 
 import attrs
 from flask import (
@@ -50,8 +56,17 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-# Flask-WTF ships no type information (no py.typed): its two names are Any here.
+# Flask-Babel and Flask-WTF ship no type information (no py.typed): their names
+# are Any here.
+from flask_babel import (  # type: ignore[import-untyped]
+    Babel,
+    gettext,
+    lazy_gettext,
+    ngettext,
+    refresh,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
+from itsdangerous import BadData, TimestampSigner
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -63,6 +78,7 @@ from userimport import (
     ImportOptions,
     ImportResult,
     Issue,
+    IssueCode,
     OnExisting,
     OrgTree,
     Preview,
@@ -74,6 +90,7 @@ from userimport import (
     commit,
     error_report,
     prepare,
+    revise,
     seal,
     template,
     unseal,
@@ -83,11 +100,13 @@ from userimport import (
 from userimport.hierarchy import organizations_from_csv
 from userimport.outputs import TEMPLATE_LANGUAGES, list_separator
 from userimport.persistence import FieldValue
-from userimport.schema import COLUMNS
+from userimport.reading import DEFAULT_MAX_ROWS, MAX_CELL_LENGTH, read_upload
+from userimport.schema import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from userimport.sql import SQLStore
 
 __all__ = [
     "DEMO_ADMINS",
+    "LANGUAGES",
     "PUBLIC_ENDPOINTS",
     "REVIEW_MAX_AGE",
     "DemoAdmin",
@@ -116,30 +135,94 @@ MAX_REQUEST_BYTES: Final = 16 * 1024 * 1024
 #: setting). An older one is refused: the file is uploaded and reviewed again.
 REVIEW_MAX_AGE: Final = 60 * 60
 
-#: The pages a request without a signed-in administrator may see.
-PUBLIC_ENDPOINTS: Final = frozenset({"sign_in", "static"})
+#: The most fields a form may have (Werkzeug refuses more): the review of the most
+#: rows a file may hold has at most an input per cell and a box per row.
+MAX_FORM_PARTS: Final = DEFAULT_MAX_ROWS * (len(COLUMNS) + 1) + 100
+
+#: The pages a request without a signed-in administrator may see (the language
+#: switch too, so the sign-in page can be read in either language).
+PUBLIC_ENDPOINTS: Final = frozenset({"sign_in", "static", "switch_language"})
+
+#: The languages of the pages and of the library's messages, each named in itself,
+#: as the switch shows them.
+LANGUAGES: Final[Mapping[str, str]] = {"en": "English", "es": "Español"}
+
+#: The application's gettext catalogs (see translations/README.md).
+TRANSLATIONS: Final = HERE / "translations"
+
+# The application's own words go through gettext (Flask-Babel): lazy_gettext for
+# those defined at import time, said in the language of the request that shows them.
 
 #: The canonical columns as the review table heads them.
 COLUMN_TITLES: Final[Mapping[str, str]] = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email",
-    "organization": "Organization",
-    "role": "Role",
-    "groups": "Groups",
-    "language": "Language",
+    "first_name": lazy_gettext("First name"),
+    "last_name": lazy_gettext("Last name"),
+    "email": lazy_gettext("Email"),
+    "organization": lazy_gettext("Organization"),
+    "role": lazy_gettext("Role"),
+    "groups": lazy_gettext("Groups"),
+    "language": lazy_gettext("Language"),
+}
+
+#: The roles as the pages name them (a file may use either language's words).
+ROLE_TITLES: Final[Mapping[Role, str]] = {
+    Role.LEARNER: lazy_gettext("learner"),
+    Role.INSTRUCTOR: lazy_gettext("instructor"),
+    Role.MANAGER: lazy_gettext("manager"),
+    Role.ADMIN: lazy_gettext("admin"),
+}
+
+#: What the review's action column says for each action.
+ACTION_TITLES: Final[Mapping[Action, str]] = {
+    Action.CREATE: lazy_gettext("create"),
+    Action.UPDATE: lazy_gettext("update"),
+    Action.SKIP: lazy_gettext("skip"),
+    Action.INVALID: lazy_gettext("invalid"),
+}
+
+#: How the review's filter names the problems a row can have (by issue code).
+ISSUE_TITLES: Final[Mapping[IssueCode, str]] = {
+    IssueCode.MISSING_VALUE: lazy_gettext("Missing value"),
+    IssueCode.VALUE_TOO_LONG: lazy_gettext("Value too long"),
+    IssueCode.INVALID_CHARACTERS: lazy_gettext("Hidden character or formula"),
+    IssueCode.INVALID_EMAIL: lazy_gettext("Invalid email"),
+    IssueCode.DUPLICATE_EMAIL: lazy_gettext("Email repeated in the file"),
+    IssueCode.EMAIL_EXISTS: lazy_gettext("User already exists"),
+    IssueCode.EMAIL_TAKEN: lazy_gettext("Email used outside your organizations"),
+    IssueCode.UNKNOWN_ORGANIZATION: lazy_gettext("Unknown organization"),
+    IssueCode.AMBIGUOUS_ORGANIZATION: lazy_gettext("Ambiguous organization"),
+    IssueCode.INVALID_ROLE: lazy_gettext("Invalid role"),
+    IssueCode.ROLE_NOT_ALLOWED: lazy_gettext("Role not allowed"),
+    IssueCode.INVALID_LANGUAGE: lazy_gettext("Invalid language"),
+    IssueCode.WRONG_FIELD_COUNT: lazy_gettext("Extra cells"),
+    IssueCode.HOST_CHECK: lazy_gettext("Rule of this platform"),
+    IssueCode.EXAMPLE_ROW: lazy_gettext("Template example"),
+    IssueCode.LEFT_OUT: lazy_gettext("Left out by you"),
 }
 
 #: How the review names the delimiter the library detected.
 DELIMITER_NAMES: Final[Mapping[str, str]] = {
-    ",": "comma (,)",
-    ";": "semicolon (;)",
-    "\t": "tab",
-    "|": "vertical bar (|)",
+    ",": lazy_gettext("comma (,)"),
+    ";": lazy_gettext("semicolon (;)"),
+    "\t": lazy_gettext("tab"),
+    "|": lazy_gettext("vertical bar (|)"),
 }
 
 #: The languages the template links offer, by code.
-TEMPLATE_TITLES: Final[Mapping[str, str]] = {"en": "English", "es": "Spanish"}
+TEMPLATE_TITLES: Final[Mapping[str, str]] = {
+    "en": lazy_gettext("English"),
+    "es": lazy_gettext("Spanish"),
+}
+
+#: The file-level issues that the column step resolves.
+COLUMN_CODES: Final = frozenset(
+    {IssueCode.MISSING_COLUMNS, IssueCode.DUPLICATE_COLUMNS, IssueCode.UNKNOWN_COLUMNS}
+)
+
+#: The column step shows a few values of each header cell, read by the library
+#: (see ``_samples``): this many per cell, from at most this many readings.
+SAMPLES_PER_COLUMN: Final = 3
+MAX_SAMPLE_READINGS: Final = 4
 
 #: What the upload form offers for users that already exist.
 ON_EXISTING_CHOICES: Final = (OnExisting.SKIP, OnExisting.UPDATE)
@@ -165,8 +248,12 @@ class DemoAdmin:
 #: The administrators to choose from: the root admin sees everything; the Spain
 #: manager sees Spain and below, and may give roles up to manager.
 DEMO_ADMINS: Final[tuple[DemoAdmin, ...]] = (
-    DemoAdmin("root-admin", "Administrator of Acme Learning", Actor("root")),
-    DemoAdmin("spain-manager", "Manager of Spain", Actor("es", Role.MANAGER)),
+    DemoAdmin(
+        "root-admin", lazy_gettext("Administrator of Acme Learning"), Actor("root")
+    ),
+    DemoAdmin(
+        "spain-manager", lazy_gettext("Manager of Spain"), Actor("es", Role.MANAGER)
+    ),
 )
 
 
@@ -238,9 +325,20 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
+        # The review form has an input per invalid cell and a box per row.
+        MAX_FORM_PARTS=MAX_FORM_PARTS,
         REVIEW_MAX_AGE=REVIEW_MAX_AGE,
     )
     app.extensions[_STATE] = State(store, tree)
+    Babel(
+        app,
+        locale_selector=_language,
+        default_translation_directories=str(TRANSLATIONS),
+    )
+    # The pages' markup without the indentation of the template's own tags: a
+    # 200-row review is thousands of them.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
 
     # The order matters: the nonce first (every page, refusals included, needs
     # it), then the CSRF check, so that a cross-site POST is refused (400) before
@@ -250,11 +348,11 @@ def create_app(
     app.before_request(_require_admin)
     app.after_request(_security_headers)
     app.context_processor(_page_context)
-    app.add_template_filter(_plural, "plural")
-    app.add_template_filter(_row_list, "row_list")
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(_Refused, _refusal_page)
     app.add_url_rule("/", "home", _home)
+    app.add_url_rule("/language", "switch_language", _switch_language, methods=["POST"])
     app.add_url_rule("/sign-in", "sign_in", _sign_in, methods=["GET", "POST"])
     app.add_url_rule("/sign-out", "sign_out", _sign_out, methods=["POST"])
     app.add_url_rule("/users", "users", _users)
@@ -262,6 +360,8 @@ def create_app(
     app.add_url_rule("/import", "upload", _upload, methods=["GET"])
     app.add_url_rule("/import", "review", _review, methods=["POST"])
     app.add_url_rule("/import/template/<language>", "template", _template)
+    app.add_url_rule("/import/columns", "columns", _columns, methods=["POST"])
+    app.add_url_rule("/import/check", "check", _check, methods=["POST"])
     app.add_url_rule("/import/report", "report", _report, methods=["POST"])
     app.add_url_rule("/import/commit", "commit", _commit, methods=["POST"])
     return app
@@ -317,20 +417,75 @@ def _page_context() -> dict[str, object]:
         "current_admin": _admin(),
         "nonce": g.get("nonce", ""),
         "max_rows": state().options.max_rows,
+        "page_language": _language(),
+        "languages": LANGUAGES,
+        "language_next": _language_next(),
     }
 
 
-def _plural(count: int, noun: str) -> str:
-    """``1 row``, ``2 rows``: a count with its noun (the ``plural`` filter)."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+# -- languages --------------------------------------------------------------------
 
 
-def _row_list(rows: Iterable[int]) -> str:
-    """``row 2``, ``rows 2 and 3``, ``rows 2, 3 and 5`` (the ``row_list`` filter)."""
+def _language() -> str:
+    """The language of the pages (and of the library's messages in them): the one
+    chosen with the switch, else the first of the browser's (Accept-Language) that
+    the application speaks, else English."""
+    chosen = session.get("language")
+    if isinstance(chosen, str) and chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(list(LANGUAGES))
+    return best if best is not None else "en"
+
+
+def _choose_language(language: str) -> None:
+    """Keep the administrator's choice for the next pages, and this one."""
+    if language in LANGUAGES:
+        session["language"] = language
+        refresh()  # Flask-Babel keeps the request's language once it has chosen it
+
+
+def _language_next() -> str:
+    """Where the switch leads: this page again when it can be asked for again
+    (a GET), else the Users page. The review and the column step switch in place
+    instead (their forms carry the upload)."""
+    rule = request.url_rule
+    if rule is not None and "GET" in (rule.methods or ()):
+        return request.full_path.rstrip("?")
+    return url_for("users")
+
+
+def _local(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the Users page: the switch
+    never redirects to another site."""
+    parts = urlsplit(target or "")
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not parts.scheme
+        and not parts.netloc
+    ):
+        return target
+    return url_for("users")
+
+
+def _switch_language() -> ResponseReturnValue:
+    """The language switch: keep the choice in the session, back to the page."""
+    _choose_language(request.form.get("language", ""))
+    return redirect(_local(request.form.get("next")), 303)
+
+
+def _numbers(rows: Iterable[int]) -> str:
+    """``2``, ``2 and 3``, ``2, 3 and 5``: row numbers for a sentence."""
     numbers = [str(row) for row in sorted(rows)]
     if len(numbers) <= 1:
-        return f"row {''.join(numbers)}"
-    return f"rows {', '.join(numbers[:-1])} and {numbers[-1]}"
+        return "".join(numbers)
+    return str(
+        gettext(
+            "%(first)s and %(last)s", first=", ".join(numbers[:-1]), last=numbers[-1]
+        )
+    )
 
 
 def _seal_keys() -> list[str | bytes]:
@@ -345,21 +500,46 @@ def _refused(
     error: Exception | None,
     *,
     summary: str,
-    heading: str = "Nothing was imported",
-    advice: str = "Upload the file again to review it as things are now.",
+    heading: str | None = None,
+    advice: str | None = None,
     reasons: Sequence[tuple[int, str, str]] = (),
     upload_again: bool = True,
+    language_switch: bool = True,
 ) -> str:
     """The page of a request refused with nothing done, saying why."""
     return render_template(
         "refused.html",
-        heading=heading,
+        language_switch=language_switch,
+        heading=heading or gettext("Nothing was imported"),
         summary=summary,
         detail=str(error) if error is not None else None,
         reasons=reasons,
-        advice=advice,
+        advice=advice
+        or gettext("Upload the file again to review it as things are now."),
         upload_again=upload_again,
     )
+
+
+class _Refused(Exception):
+    """A request refused with nothing done: its page says why (``_refused``).
+
+    Args:
+        summary: What happened, for the administrator.
+        status: The response's status.
+        cause: The library's exception, whose message the page adds.
+    """
+
+    def __init__(
+        self, summary: str, *, status: int = 400, cause: Exception | None = None
+    ) -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.status = status
+        self.cause = cause
+
+
+def _refusal_page(error: _Refused) -> ResponseReturnValue:
+    return _refused(error.cause, summary=error.summary), error.status
 
 
 def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
@@ -367,13 +547,17 @@ def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
     # than the token (an hour), or from before signing in again.
     return _refused(
         None,
-        heading="This form was refused",
-        summary=(
+        heading=gettext("This form was refused"),
+        summary=gettext(
             "This form was not sent from this site's own page, or the page has "
             "expired; nothing was done."
         ),
-        advice="Go back, reload the page, and try again.",
+        advice=gettext("Go back, reload the page, and try again."),
         upload_again=False,
+        # No form here: its CSRF token would start a session, and the cookie of
+        # that session, sent back to another site's post, would replace the
+        # administrator's.
+        language_switch=False,
     ), 400
 
 
@@ -385,7 +569,7 @@ def _org_path(org_id: str, actor: Actor) -> str:
 def _format_value(value: FieldValue) -> str:
     """A stored field for the review's "old → new" lines (groups, empty values)."""
     if value is None or value == ():
-        return "(empty)"
+        return str(gettext("(empty)"))
     return value if isinstance(value, str) else "; ".join(value)
 
 
@@ -424,17 +608,23 @@ def _sign_in() -> ResponseReturnValue:
         key = request.form.get("admin", "")
         if any(a.key == key for a in DEMO_ADMINS):
             # A new session for the new administrator: nothing of the previous
-            # one (its CSRF token included) carries over.
+            # one (its CSRF token included) carries over but the language.
+            language = session.get("language")
             session.clear()
             session["admin"] = key
+            if language is not None:
+                session["language"] = language
             return redirect(url_for("users"), 303)
-        problem = "Choose one of the administrators below."
+        problem = gettext("Choose one of the administrators below.")
     page = render_template("sign_in.html", admins=DEMO_ADMINS, problem=problem)
     return page, 400 if problem else 200
 
 
 def _sign_out() -> ResponseReturnValue:
+    language = session.get("language")
     session.clear()
+    if language is not None:
+        session["language"] = language
     return redirect(url_for("sign_in"), 303)
 
 
@@ -474,7 +664,9 @@ def _new_user() -> ResponseReturnValue:
     issues: Sequence[Issue] = ()
     if request.method == "POST":
         # An existing email is an error here: this form creates, it never updates.
-        options = attrs.evolve(state().options, on_existing=OnExisting.ERROR)
+        options = attrs.evolve(
+            state().options, on_existing=OnExisting.ERROR, locale=_language()
+        )
         row = validate_user(
             values, actor=actor, orgs=tree, store=state().store, options=options
         )
@@ -492,14 +684,20 @@ def _new_user() -> ResponseReturnValue:
                 flash(str(error))
             else:
                 assert row.user is not None  # a "create" row has its user
-                flash(f"Created {row.user.first_name} {row.user.last_name}.")
+                flash(
+                    gettext(
+                        "Created %(first_name)s %(last_name)s.",
+                        first_name=row.user.first_name,
+                        last_name=row.user.last_name,
+                    )
+                )
                 return redirect(url_for("users"))
     return render_template(
         "new_user.html",
         values=values,
         issues=_by_column(issues),
         titles=COLUMN_TITLES,
-        roles=[role for role in Role if actor.may_assign(role)],
+        roles=[(role, ROLE_TITLES[role]) for role in Role if actor.may_assign(role)],
         organizations=[
             tree.path_text(org.id, within=actor.org_id)
             for org in tree
@@ -532,19 +730,19 @@ class TemplateLink:
 
 
 def _admin_language() -> str:
-    """The administrator's language: the first of the browser's languages (by
-    preference) that the template is written in, as the browser names it, region
-    included (``es-MX``), since the region decides the list separator; English if
-    none is."""
+    """The administrator's language: the pages' (the switch's, else the browser's),
+    with the region the browser names for it (``es-MX``), since the region decides
+    the list separator."""
+    language = _language()
     for tag, _ in request.accept_languages:
-        if not _LANGUAGE_TAG.fullmatch(tag):
-            continue  # "*", or not a language tag at all
+        if not _LANGUAGE_TAG.fullmatch(tag) or _primary(tag) != language:
+            continue  # "*", not a language tag at all, or another language
         try:
             list_separator(tag)
         except ValueError:
             continue
         return tag
-    return "en"
+    return language
 
 
 def _template_links() -> list[TemplateLink]:
@@ -582,7 +780,10 @@ def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
         return redirect(url_for("sign_in"), 303)
     megabytes = MAX_REQUEST_BYTES // (1024 * 1024)
     return _upload_page(
-        f"The upload is larger than {megabytes} MiB; nothing was read."
+        gettext(
+            "The upload is larger than %(megabytes)d MiB; nothing was read.",
+            megabytes=megabytes,
+        )
     ), 413
 
 
@@ -615,90 +816,596 @@ def _columns_read(preview: Preview) -> list[str]:
     return shown
 
 
-def _review_page(preview: Preview, token: str, message: str | None = None) -> str:
-    """Step 2: every row with its action and issues, and the sealed review."""
+def _missing_optional(preview: Preview, actor: Actor) -> list[tuple[str, str]]:
+    """What the file's missing optional columns mean, as (column, sentence): a
+    file without ``organization`` puts everyone in the administrator's own."""
+    org = state().tree.get(actor.org_id)
+    sentences = {
+        "organization": lambda: gettext(
+            "No Organization column: everyone goes into %(organization)s.",
+            organization=org.name if org is not None else actor.org_id,
+        ),
+        "role": lambda: gettext(
+            "No Role column: everyone gets the role %(role)s.",
+            role=ROLE_TITLES[preview.default_role],
+        ),
+        "groups": lambda: gettext("No Groups column: no one is added to a group."),
+        "language": lambda: gettext(
+            "No Language column: no one gets a language of their own."
+        ),
+    }
+    return [
+        (column, str(sentences[column]()))
+        for column in preview.missing_columns
+        if column in OPTIONAL_COLUMNS and column in sentences
+    ]
+
+
+def _is_left_out(row: ReviewRow) -> bool:
+    return any(issue.code is IssueCode.LEFT_OUT for issue in row.issues)
+
+
+def _filters(preview: Preview) -> list[tuple[str, str, int]]:
+    """The review's filter, as (value, label, rows): every row, the rows with
+    errors, then each problem with the rows that have it, the most frequent first."""
+    counts = preview.issue_counts
+    problems = sorted(
+        (
+            (code.value, str(ISSUE_TITLES.get(code, code.value)), number)
+            for code, number in counts.items()
+        ),
+        key=lambda item: (-item[2], item[1]),
+    )
+    invalid = preview.summary.invalid
+    return [
+        ("all", str(gettext("All rows")), preview.summary.total),
+        *([("errors", str(gettext("Rows with errors")), invalid)] if invalid else []),
+        *problems,
+    ]
+
+
+def _done_unavailable(preview: Preview) -> str | None:
+    """Why Done is off, in a sentence beside it; ``None`` when it is on."""
+    if preview.ok:
+        return None
+    if any(issue.is_error for issue in preview.file_issues):
+        return str(
+            gettext(
+                "Done is off because the file itself has errors (see above): "
+                "correct the file and upload it again."
+            )
+        )
+    return str(
+        ngettext(
+            "Done is off while %(num)d row has errors: correct it and press Check "
+            "again, leave it out, or import only the valid rows.",
+            "Done is off while %(num)d rows have errors: correct them and press "
+            "Check again, leave them out, or import only the valid rows.",
+            preview.summary.invalid,
+        )
+    )
+
+
+def _review_page(
+    preview: Preview,
+    token: str,
+    message: str | None = None,
+    *,
+    upload: str | None = None,
+    checked: str | None = None,
+    changed: Iterable[int] = (),
+) -> str:
+    """Step 2: every row with its action and issues, its invalid cells editable,
+    and the sealed review (with the sealed upload, when it is kept)."""
     actor = _signed_in().actor
     rows = [(row, _by_column(row.issues), _changes(row, actor)) for row in preview.rows]
+    filters = _filters(preview)
+    shown = request.form.get("show", "all")
     return render_template(
         "review.html",
         preview=preview,
         review_token=token,
+        upload_token=upload,
         rows=rows,
         titles=COLUMN_TITLES,
+        actions=ACTION_TITLES,
         delimiter=DELIMITER_NAMES.get(preview.delimiter or "", preview.delimiter),
         columns_read=_columns_read(preview),
         columns_ignored=[m.header for m in preview.columns if m.column is None],
+        missing=_missing_optional(preview, actor),
+        filters=filters,
+        shown=shown if any(value == shown for value, _, _ in filters) else "all",
+        done_unavailable=_done_unavailable(preview),
+        max_cell=MAX_CELL_LENGTH,
         message=message,
+        checked=checked,
+        changed=frozenset(changed),
+        language_form="review-form",
+        language_action=url_for("check"),
+        language_default=gettext("Check again"),
     )
 
 
-def _server_options(on_existing: OnExisting) -> ImportOptions:
-    """The server's options under a policy for existing users that step 1 offers.
+def _server_options(
+    on_existing: OnExisting,
+    *,
+    locale: str,
+    columns: Mapping[str, str | None] | None = None,
+) -> ImportOptions:
+    """The server's options under the choices the administrator makes: the
+    policy for existing users that step 1 offers, the language of the messages,
+    and the column step's matching of header cells.
 
-    ``prepare`` and ``commit`` both get their options from here: the policy is the
-    only choice the administrator makes, and every other option is the server's.
+    ``prepare``, ``revise`` and ``commit`` all get their options from here; every
+    other option is the server's.
     """
-    if on_existing not in ON_EXISTING_CHOICES:
+    if on_existing not in ON_EXISTING_CHOICES or locale not in LANGUAGES:
         raise PreviewMismatch(
-            "This review was not made by this application; upload the file again."
+            gettext(
+                "This review was not made by this application; upload the file again."
+            )
         )
-    return attrs.evolve(state().options, on_existing=on_existing)
+    return attrs.evolve(
+        state().options,
+        on_existing=on_existing,
+        locale=locale,
+        columns=dict(columns or {}),
+    )
+
+
+def _review_options(preview: Preview) -> ImportOptions:
+    """The server's options for a sealed review, built again from what the seal
+    holds, never from a form field: its policy, its language, and either no
+    column matching or the column step's (each header cell as the review read
+    it), whichever has the fingerprint the review was made with.
+
+    Raises:
+        PreviewMismatch: Neither has: the review is not one this application made.
+    """
+    plain = _server_options(preview.on_existing, locale=preview.locale)
+    if plain.fingerprint == preview.options_fingerprint:
+        return plain
+    matched = attrs.evolve(
+        plain, columns={match.header: match.column for match in preview.columns}
+    )
+    if matched.fingerprint == preview.options_fingerprint:
+        return matched
+    raise PreviewMismatch(
+        gettext("This review was not made by this application; upload the file again.")
+    )
+
+
+# -- the upload, kept for the column step and the language switch ----------------
+
+_UPLOAD_SALT: Final = "userimport webapp: an upload kept in the page"
+
+
+def _upload_signer() -> TimestampSigner:
+    # itsdangerous signs with the last key and verifies with any of them.
+    keys = [k.encode("utf-8") if isinstance(k, str) else k for k in _seal_keys()]
+    return TimestampSigner(keys[::-1], salt=_UPLOAD_SALT)
+
+
+def _keep_upload(data: bytes, on_existing: OnExisting) -> str:
+    """The upload's bytes, compressed and signed for the page to carry, with the
+    administrator and the policy they were uploaded under.
+
+    The column step needs the file again to read it with the administrator's
+    matching, and the language switch to review it again in the other language;
+    the page carries it, as it carries the review, so the server keeps nothing
+    between requests. Signed and timestamped like the review (with a key derived
+    for this purpose alone), it is refused when altered or older than
+    ``REVIEW_MAX_AGE``, or sent back by another administrator.
+    """
+    actor = _signed_in().actor
+    about = json.dumps([actor.org_id, actor.role.value, on_existing.value])
+    value = ".".join(
+        base64.urlsafe_b64encode(part).decode("ascii").rstrip("=")
+        for part in (about.encode("utf-8"), zlib.compress(data, 9))
+    )
+    return str(_upload_signer().sign(value).decode("ascii"))
+
+
+def _unpadded(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_ALTERED_UPLOAD: Final = lazy_gettext(
+    "The file kept in this page was altered, has expired, or was uploaded by "
+    "another administrator, so nothing was done."
+)
+
+
+def _kept_upload(token: str) -> tuple[bytes, OnExisting]:
+    """The bytes and the policy of an upload kept by :func:`_keep_upload`.
+
+    Raises:
+        _Refused: The token was altered or has expired (400), or another
+            administrator uploaded the file (409).
+    """
+    try:
+        value = _upload_signer().unsign(
+            token, max_age=current_app.config["REVIEW_MAX_AGE"]
+        )
+        about, packed = value.decode("ascii").split(".")
+        org_id, role, policy = json.loads(_unpadded(about))
+        actor = Actor(str(org_id), Role(role))
+        # Signed by this server: it decompresses what it compressed.
+        data = zlib.decompress(_unpadded(packed))
+        on_existing = OnExisting(policy)
+    except (BadData, ValueError, TypeError, binascii.Error, zlib.error) as error:
+        raise _Refused(str(_ALTERED_UPLOAD)) from error
+    if actor != _signed_in().actor:
+        raise _Refused(str(_ALTERED_UPLOAD), status=409)
+    return data, on_existing
+
+
+def _keeps_upload(preview: Preview) -> bool:
+    """Whether a page keeps the upload: the file was read up to its header and
+    has rows to review or columns to match (a file refused whole is not kept)."""
+    return (
+        preview.upload_sha256 is not None
+        and bool(preview.columns)
+        and (bool(preview.rows) or _needs_columns(preview))
+    )
+
+
+# -- step 2: the column step ------------------------------------------------------
+
+
+def _needs_columns(preview: Preview) -> bool:
+    """Whether the column step comes first: the header was read, and a cell of it
+    is unknown, or a required column is missing or given twice."""
+    return bool(preview.columns) and any(
+        issue.code in COLUMN_CODES for issue in preview.file_issues
+    )
+
+
+def _headers(preview: Preview) -> list[str]:
+    """The header cells of the file as written, each once, in file order."""
+    return list(dict.fromkeys(match.header for match in preview.columns))
+
+
+def _samples(data: bytes, headers: Sequence[str]) -> dict[str, list[str]]:
+    """A few values of each header cell, as the library reads them.
+
+    The library gives a record's values by canonical column only, so the header
+    cells are read in turn as the canonical columns (``ImportOptions.columns``),
+    up to seven per reading, the first three as the required columns (a reading
+    without them has no records), at most ``MAX_SAMPLE_READINGS`` readings. A cell
+    written twice in the header gets no samples (it cannot be told apart).
+    """
+    once = [h for h in headers if sum(1 for other in headers if other == h) == 1]
+    found: dict[str, list[str]] = {}
+    if len(once) < len(REQUIRED_COLUMNS):
+        return found
+    options = state().options
+    for start in range(0, len(once), len(COLUMNS))[:MAX_SAMPLE_READINGS]:
+        batch = once[start : start + len(COLUMNS)]
+        # A short last batch borrows cells already read for the required columns.
+        batch += [h for h in once if h not in batch][
+            : max(0, len(REQUIRED_COLUMNS) - len(batch))
+        ]
+        mapping: dict[str, str | None] = dict.fromkeys(headers)
+        mapping.update(zip(batch, COLUMNS, strict=False))
+        upload = read_upload(
+            data,
+            max_bytes=options.max_bytes,
+            max_rows=None,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            columns=mapping,
+        )
+        for header, column in zip(batch, COLUMNS, strict=False):
+            values = (
+                record.values.get(column, "").strip() for record in upload.records
+            )
+            found.setdefault(
+                header, [value for value in values if value][:SAMPLES_PER_COLUMN]
+            )
+    return found
+
+
+def _columns_page(
+    data: bytes,
+    preview: Preview,
+    upload: str,
+    chosen: Mapping[str, str | None] | None = None,
+) -> str:
+    """The column step: each header cell as written, the column it holds (a
+    select, "ignore" included) and a few of its values."""
+    headers = _headers(preview)
+    current = (
+        chosen
+        if chosen is not None
+        else {match.header: match.column for match in preview.columns}
+    )
+    samples = _samples(data, headers)
+    return render_template(
+        "columns.html",
+        headers=[
+            (header, current.get(header), samples.get(header, [])) for header in headers
+        ],
+        issues=[i for i in preview.file_issues if i.code in COLUMN_CODES],
+        missing=_missing_optional(preview, _signed_in().actor),
+        required=[COLUMN_TITLES[column] for column in REQUIRED_COLUMNS],
+        titles=COLUMN_TITLES,
+        upload_token=upload,
+        language_form="columns-form",
+        language_action=url_for("columns"),
+        language_default=gettext("Continue"),
+    )
+
+
+def _posted_columns(headers: Sequence[str]) -> dict[str, str | None]:
+    """The column step's choices: each header cell to a canonical column, or to
+    ``None`` to ignore it.
+
+    Raises:
+        _Refused: A choice is missing or names no column (the form was not this
+            application's).
+    """
+    chosen: dict[str, str | None] = {}
+    for index, header in enumerate(headers):
+        column = request.form.get(f"column-{index}")
+        if column is None or (column and column not in COLUMNS):
+            raise _Refused(
+                gettext(
+                    "This form does not match the file it was made for; nothing "
+                    "was done."
+                )
+            )
+        chosen[header] = column or None
+    return chosen
+
+
+def _columns() -> ResponseReturnValue:
+    """The column step sent: read the kept upload again with the administrator's
+    matching (``ImportOptions.columns``) and review it, or show the step again
+    while a required column is still missing or given twice. Its language switch
+    shows the step again in the other language."""
+    token = request.form.get("upload", "")
+    data, on_existing = _kept_upload(token)
+    switching = request.form.get("language", "") in LANGUAGES
+    if switching:
+        _choose_language(request.form["language"])
+    options = _server_options(on_existing, locale=_language())
+    headers = _headers(_prepare(data, options))
+    chosen = _posted_columns(headers)
+    preview = _prepare(data, attrs.evolve(options, columns=chosen))
+    if switching or _needs_columns(preview):
+        return _columns_page(data, preview, token, chosen)
+    return _review_page(preview, seal(preview, _seal_keys()), upload=token)
+
+
+def _prepare(data: bytes, options: ImportOptions) -> Preview:
+    return prepare(
+        data,
+        actor=_signed_in().actor,
+        orgs=state().tree,
+        store=state().store,
+        options=options,
+    )
 
 
 def _review() -> ResponseReturnValue:
-    """Step 2: ``prepare`` the upload and show what would happen to every row."""
+    """Step 2: ``prepare`` the upload and show what would happen to every row, or
+    first the column step when the header needs it."""
     choice = request.form.get("on_existing", OnExisting.SKIP.value)
     on_existing = next(
         (o for o in ON_EXISTING_CHOICES if o.value == choice), OnExisting.SKIP
     )
     upload = request.files.get("file")
-    # No file is an empty upload: the library says so (``empty_file``).
-    data = cast(BinaryIO, upload.stream) if upload is not None else b""
-    preview = prepare(
-        data,
-        actor=_signed_in().actor,
-        orgs=state().tree,
-        store=state().store,
-        options=_server_options(on_existing),
-    )
+    # No file is an empty upload: the library says so (``empty_file``). One byte
+    # past the limit is enough for the library to say the file is too large.
+    limit = state().options.max_bytes
+    data = upload.stream.read(limit + 1) if upload is not None else b""
+    preview = _prepare(data, _server_options(on_existing, locale=_language()))
+    kept = _keep_upload(data, on_existing) if _keeps_upload(preview) else None
+    if kept is not None and _needs_columns(preview):
+        return _columns_page(data, preview, kept)
     # The page keeps the review only sealed: what comes back at Done is exactly
     # this preview (the policy chosen above included), or it is refused.
-    return _review_page(preview, seal(preview, _seal_keys()))
+    return _review_page(preview, seal(preview, _seal_keys()), upload=kept)
 
 
-def _sealed_review() -> tuple[str, Preview, ImportOptions]:
-    """The sealed review the page sent back, and the server's options for it.
-
-    The options are built again from the policy inside the seal, never from a
-    form field; ``commit`` then checks that they are the review's.
-
-    Raises:
-        SealError: The token was altered, has expired or is not a token at all.
-        PreviewMismatch: The review is not one this application makes.
-    """
-    token = request.form.get("review", "")
-    preview = unseal(token, _seal_keys(), max_age=current_app.config["REVIEW_MAX_AGE"])
-    return token, preview, _server_options(preview.on_existing)
-
-
-_ALTERED: Final = (
+_ALTERED: Final = lazy_gettext(
     "This review was altered, has expired, or was made for another "
     "administrator, so nothing was imported."
 )
 
 
-def _report() -> ResponseReturnValue:
-    """The error report of a sealed review (step 2's, or the rows Done left out)."""
+def _sealed_review() -> tuple[str, Preview, ImportOptions]:
+    """The sealed review the page sent back, for the administrator signed in, and
+    the server's options for it (:func:`_review_options`).
+
+    Raises:
+        _Refused: The token was altered, has expired or is not a token at all
+            (400); the review was made for another administrator, or is not one
+            this application makes (409).
+    """
+    token = request.form.get("review", "")
     try:
-        _, preview, _ = _sealed_review()
+        preview = unseal(
+            token, _seal_keys(), max_age=current_app.config["REVIEW_MAX_AGE"]
+        )
         if preview.actor != _signed_in().actor:
             raise PreviewMismatch(
-                "This review was made for another administrator; upload the file again."
+                gettext(
+                    "This review was made for another administrator; upload the "
+                    "file again."
+                )
             )
+        options = _review_options(preview)
     except SealError as error:
-        return _refused(error, summary=_ALTERED), 400
+        raise _Refused(str(_ALTERED), cause=error) from error
     except PreviewMismatch as error:
-        return _refused(error, summary=_ALTERED), 409
+        raise _Refused(str(_ALTERED), status=409, cause=error) from error
+    return token, preview, options
+
+
+#: An edited cell's field: ``e.<row>.<column>``.
+_EDIT_FIELD: Final = re.compile(r"e\.([0-9]{1,9})\.([a-z_]{1,32})")
+
+
+def _posted_changes(preview: Preview) -> tuple[dict[int, dict[str, str]], set[int]]:
+    """The review form's edits (the cells whose value differs from the review's)
+    and the rows it leaves out.
+
+    Row numbers and columns are the form's, untrusted: ``revise`` refuses any that
+    the review does not have, and validates every value like an uploaded one.
+
+    Raises:
+        _Refused: A field is not one this application's form has.
+    """
+    rows = {row.row: row for row in preview.rows}
+    edits: dict[int, dict[str, str]] = {}
+    for name, value in request.form.items(multi=True):
+        if not name.startswith("e."):
+            continue
+        found = _EDIT_FIELD.fullmatch(name)
+        if found is None:
+            raise _Refused(_FORGED_CHANGE)
+        number, column = int(found[1]), found[2]
+        row = rows.get(number)
+        if row is not None and row.values.get(column, "") == value:
+            continue
+        edits.setdefault(number, {})[column] = value
+    dropped = request.form.getlist("drop")
+    if not all(number.isdigit() and len(number) < 10 for number in dropped):
+        raise _Refused(_FORGED_CHANGE)
+    return edits, {int(number) for number in dropped}
+
+
+_FORGED_CHANGE: Final = lazy_gettext(
+    "Nothing was changed: the form names a row or a column that this review "
+    "does not have."
+)
+
+
+def _outcome(row: ReviewRow) -> tuple[object, ...]:
+    """What a row's review says, whatever the language it says it in."""
+    return (
+        row.action,
+        row.values,
+        row.user,
+        row.changes,
+        tuple((i.code, i.column, i.severity) for i in row.issues),
+    )
+
+
+def _revised(
+    preview: Preview,
+    options: ImportOptions,
+    edits: Mapping[int, Mapping[str, str]],
+    dropped: Iterable[int],
+    message: str | None = None,
+) -> str:
+    """The review again after the administrator's edits and rows left out
+    (``revise``), saying which rows changed.
+
+    When the page's language is no longer the review's and the page keeps the
+    upload, the file is reviewed again in the page's language and every cell the
+    administrator changed so far is applied to it again.
+
+    Raises:
+        _Refused: An edit or a row left out names a row or a column the review does
+            not have, or a value no file can hold; the kept upload is not this
+            review's.
+    """
+    kept = request.form.get("upload") or None
+    base, base_options = preview, options
+    changes = {number: dict(cells) for number, cells in edits.items()}
+    if kept is not None and _language() != preview.locale:
+        data, _ = _kept_upload(kept)
+        if hashlib.sha256(data).hexdigest() != preview.upload_sha256:
+            raise _Refused(str(_ALTERED_UPLOAD))
+        base_options = attrs.evolve(options, locale=_language())
+        base = _prepare(data, base_options)
+        changes = _edits_between(base, preview)
+        for number, cells in edits.items():
+            changes.setdefault(number, {}).update(cells)
+    try:
+        revised = revise(
+            base,
+            edits=changes,
+            drop=dropped,
+            actor=_signed_in().actor,
+            orgs=state().tree,
+            store=state().store,
+            options=base_options,
+        )
+    except (ValueError, TypeError) as error:
+        raise _Refused(str(_FORGED_CHANGE), cause=error) from error
+    changed = {
+        after.row
+        for before, after in zip(preview.rows, revised.rows, strict=True)
+        if after.row is not None and _outcome(before) != _outcome(after)
+    }
+    return _review_page(
+        revised,
+        seal(revised, _seal_keys()),
+        message,
+        upload=kept,
+        checked=_checked_text(changed, revised),
+        changed=changed,
+    )
+
+
+def _edits_between(upload: Preview, reviewed: Preview) -> dict[int, dict[str, str]]:
+    """The cells whose value in ``reviewed`` differs from ``upload``'s: the edits
+    that turn a fresh review of the file into ``reviewed``."""
+    fresh = {row.row: row.values for row in upload.rows}
+    edits: dict[int, dict[str, str]] = {}
+    for row in reviewed.rows:
+        values = fresh.get(row.row, {})
+        cells = {
+            column: row.values.get(column, "")
+            for column in COLUMNS
+            if row.values.get(column, "") != values.get(column, "")
+        }
+        if cells and row.row is not None:
+            edits[row.row] = cells
+    return edits
+
+
+def _checked_text(changed: set[int], preview: Preview) -> str:
+    """What Check again did: the rows whose review changed, the errors left."""
+    if changed:
+        said = ngettext(
+            "Checked again: row %(rows)s changed.",
+            "Checked again: rows %(rows)s changed.",
+            len(changed),
+            rows=_numbers(changed),
+        )
+    else:
+        said = gettext("Checked again: nothing changed.")
+    invalid = preview.summary.invalid
+    left = (
+        ngettext(
+            "%(num)d row still has errors.", "%(num)d rows still have errors.", invalid
+        )
+        if invalid
+        else gettext("No row has errors now.")
+    )
+    return f"{said} {left}"
+
+
+def _check() -> ResponseReturnValue:
+    """Check again: the sealed review with the administrator's edits and rows left
+    out, reviewed again by ``revise`` with the server's options for it. The
+    review's language switch comes here too, and checks the edits as well."""
+    _, preview, options = _sealed_review()
+    language = request.form.get("language", "")
+    if language in LANGUAGES:
+        _choose_language(language)
+    edits, dropped = _posted_changes(preview)
+    return _revised(preview, options, edits, dropped)
+
+
+def _report() -> ResponseReturnValue:
+    """The error report of a sealed review (step 2's, or the rows Done left out)."""
+    _, preview, _ = _sealed_review()
     return send_file(
         io.BytesIO(error_report(preview)),
         mimetype="text/csv",
@@ -709,13 +1416,26 @@ def _report() -> ResponseReturnValue:
 
 def _commit() -> ResponseReturnValue:
     """Done: ``commit`` the sealed review with the server's options; the library
-    writes exactly what was reviewed, or nothing and says why."""
-    try:
-        token, preview, options = _sealed_review()
-    except SealError as error:
-        return _refused(error, summary=_ALTERED), 400
-    except PreviewMismatch as error:
-        return _refused(error, summary=_ALTERED), 409
+    writes exactly what was reviewed, or nothing and says why.
+
+    A review form sent with changes that were not checked yet (an edited cell, a
+    row left out or taken back) is checked again instead, and nothing is imported:
+    Done imports only what the administrator has seen reviewed.
+    """
+    token, preview, options = _sealed_review()
+    if request.form.get("changes"):
+        edits, dropped = _posted_changes(preview)
+        if edits or dropped != {row.row for row in preview.rows if _is_left_out(row)}:
+            return _revised(
+                preview,
+                options,
+                edits,
+                dropped,
+                gettext(
+                    "Your changes were checked again and nothing was imported yet: "
+                    "press Done when the review is as you want it."
+                ),
+            ), 409
     try:
         result = commit(
             preview,
@@ -726,12 +1446,15 @@ def _commit() -> ResponseReturnValue:
             options=options,
         )
     except PreviewMismatch as error:
-        return _refused(error, summary=_ALTERED), 409
+        return _refused(error, summary=str(_ALTERED)), 409
     except CommitConflict as conflict:
         return _conflict_page(preview, conflict), 409
     except CommitBlocked as error:
         # The review as sealed: its rows show why (invalid rows, a file error).
-        return _review_page(preview, token, f"Nothing was imported. {error}"), 409
+        said = gettext("Nothing was imported. %(reason)s", reason=str(error))
+        return _review_page(
+            preview, token, said, upload=request.form.get("upload") or None
+        ), 409
     return _done_page(preview, result)
 
 
@@ -745,21 +1468,28 @@ def _conflict_page(preview: Preview, conflict: CommitConflict) -> str:
     ]
     numbers = [number for number, _, _ in reasons] or list(conflict.rows)
     if numbers:
-        them = "it" if len(numbers) == 1 else "them"
-        summary = (
-            f"Since your review, {_row_list(numbers)} would not be imported as you "
-            f"reviewed {them}, so nothing was imported."
+        summary = ngettext(
+            "Since your review, row %(rows)s would not be imported as you reviewed "
+            "it, so nothing was imported.",
+            "Since your review, rows %(rows)s would not be imported as you reviewed "
+            "them, so nothing was imported.",
+            len(numbers),
+            rows=_numbers(numbers),
         )
     else:
-        summary = "The users changed since your review, so nothing was imported."
+        summary = gettext(
+            "The users changed since your review, so nothing was imported."
+        )
     # The library's message repeats the reasons; it is shown only without them.
-    return _refused(None if reasons else conflict, summary=summary, reasons=reasons)
+    return _refused(
+        None if reasons else conflict, summary=str(summary), reasons=reasons
+    )
 
 
 def _left_out_review(preview: Preview, rows: Sequence[ReviewRow]) -> Preview:
-    """The review narrowed to the rows Done left out, for their error report
-    (``error_report`` takes a preview): the rows still to fix, on the rows of the
-    file they came from."""
+    """The review narrowed to the rows Done left out, for their error report: the
+    rows still to fix, on the rows of the file they came from. Its report is
+    ``error_report(result)``'s; it is the review that the page can carry sealed."""
     return attrs.evolve(
         preview,
         rows=tuple(rows),
@@ -769,7 +1499,8 @@ def _left_out_review(preview: Preview, rows: Sequence[ReviewRow]) -> Preview:
 
 
 def _done_page(preview: Preview, result: ImportResult) -> str:
-    """Done: the counts, and the error report of the rows left out.
+    """Done: the counts, and the error report of the rows left out (invalid, or
+    left out by the administrator).
 
     The page is the answer to Done's POST, not a redirect: the rows left out
     travel to the report only sealed, and a page that is sent again (a reload)
@@ -780,7 +1511,11 @@ def _done_page(preview: Preview, result: ImportResult) -> str:
         seal(_left_out_review(preview, left_out), _seal_keys()) if left_out else None
     )
     return render_template(
-        "done.html", result=result, report_token=report, left_out=len(left_out)
+        "done.html",
+        result=result,
+        report_token=report,
+        left_out=len(left_out),
+        dropped=sum(1 for row in left_out if _is_left_out(row)),
     )
 
 
