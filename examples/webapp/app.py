@@ -257,6 +257,10 @@ DEMO_ADMINS: Final[tuple[DemoAdmin, ...]] = (
 )
 
 
+#: Users per page of the Users screen.
+USERS_PAGE = 50
+
+
 @attrs.frozen
 class State:
     """What the application holds for its lifetime.
@@ -629,12 +633,28 @@ def _sign_out() -> ResponseReturnValue:
 
 
 def _users() -> ResponseReturnValue:
+    """The Users screen: searched (``?q=``) and paged (``?after=``, the email key of
+    the previous page's last user); the store filters, orders and limits."""
     actor = _signed_in().actor
     tree = state().tree
-    users = visible_users(actor, tree, state().store)
+    search = request.args.get("q", "").strip()
+    after = request.args.get("after") or None
+    # One more than a page tells whether there is a next one, without counting.
+    found = visible_users(
+        actor,
+        tree,
+        state().store,
+        search=search or None,
+        limit=USERS_PAGE + 1,
+        after=after,
+    )
+    users = found[:USERS_PAGE]
     return render_template(
         "users.html",
         users=users,
+        search=search,
+        after=after,
+        next_after=users[-1].key if len(found) > USERS_PAGE else None,
         org_path=lambda org_id: _org_path(org_id, actor),
         scope=tree.path_text(actor.org_id),
     )
