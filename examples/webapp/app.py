@@ -364,6 +364,9 @@ def create_app(
     app.add_url_rule("/import", "upload", _upload, methods=["GET"])
     app.add_url_rule("/import", "review", _review, methods=["POST"])
     app.add_url_rule("/import/template/<language>", "template", _template)
+    app.add_url_rule(
+        "/import/template/<language>/xlsx", "template_workbook", _template_workbook
+    )
     app.add_url_rule("/import/columns", "columns", _columns, methods=["POST"])
     app.add_url_rule("/import/check", "check", _check, methods=["POST"])
     app.add_url_rule("/import/report", "report", _report, methods=["POST"])
@@ -820,6 +823,26 @@ def _template(language: str) -> ResponseReturnValue:
         as_attachment=True,
         # Named by the language alone: the rest of the path is the browser's text.
         download_name=f"users-template-{_primary(language)}.csv",
+    )
+
+
+def _template_workbook(language: str) -> ResponseReturnValue:
+    """The template as an Excel workbook whose drop-down lists offer the signed-in
+    administrator's organizations and roles."""
+    try:
+        data = template(
+            language,
+            format="xlsx",
+            orgs=state().tree,
+            actor=_signed_in().actor,
+        )
+    except ValueError as error:
+        return str(error), 404, {"Content-Type": "text/plain; charset=utf-8"}
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"users-template-{_primary(language)}.xlsx",
     )
 
 

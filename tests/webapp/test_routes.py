@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import attrs
+import openpyxl
 import pytest
 
 from webapp.support import EXAMPLES, require_module
@@ -916,3 +917,71 @@ def test_users_page_of_the_spain_manager(app: Flask, client: FlaskClient) -> Non
         "oyvind.muller@acme.example",
     ]
     assert ">Spain / Madrid<" in page
+
+
+# --- Excel workbooks -----------------------------------------------------------------
+
+
+def test_the_upload_page_offers_each_template_as_a_workbook(admin: Admin) -> None:
+    """Beside each CSV template the upload page links the same template as an Excel
+    workbook, and the drop zone takes .xlsx files."""
+    page = admin.get("/import").text
+    links = re.findall(r'<a href="([^"]+)" data-workbook="([^"]+)" download>', page)
+    accept = re.search(r'accept="([^"]+)"', page)
+
+    assert [("/import/template/en/xlsx", "en"), ("/import/template/es/xlsx", "es")] == (
+        links
+    )
+    assert accept is not None
+    assert ".xlsx" in accept.group(1).split(",")
+
+
+def test_the_workbook_template_offers_the_administrators_own_choices(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The Spain manager's workbook template lists Spain and the organizations below
+    it, by their paths from Spain, and the roles up to manager."""
+    manager = sign_in(client, "spain-manager")
+    response = manager.get("/import/template/es/xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    tree = webapp.state(app).tree
+    inside = tree.subtree_ids("es")
+
+    rules = {
+        str(rule.sqref)[0]: rule.formula1 or ""
+        for rule in book["Usuarios"].data_validations.dataValidation
+    }
+    # Short lists are in the rule itself, longer ones on the hidden sheet.
+    organizations = (
+        rules["D"].strip('"').split(",")
+        if rules["D"].startswith('"')
+        else [cell.value for cell in book["Listas"]["A"]]
+    )
+
+    assert "users-template-es.xlsx" in response.headers["Content-Disposition"]
+    paths = [tree.path_text(org.id, within="es") for org in tree if org.id in inside]
+    assert paths == organizations
+    assert '"learner,instructor,manager"' == rules["E"]
+    assert 404 == manager.get("/import/template/fr/xlsx").status_code
+
+
+def test_a_workbook_upload_is_reviewed(admin: Admin) -> None:
+    """An .xlsx upload is reviewed as a CSV file is, and the review says it was read
+    as an Excel workbook."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["First name", "Last name", "Email"])
+    sheet.append(["Ana", "Núñez", "ana@example.com"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    response = admin.post(
+        "/import",
+        {"file": (io.BytesIO(buffer.getvalue()), "users.xlsx")},
+        content_type="multipart/form-data",
+    )
+
+    assert 200 == response.status_code
+    assert '<strong id="encoding">an Excel workbook</strong>' in response.text
+    assert "ana@example.com" in response.text

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from webapp.support import EXAMPLES, PageLog, require_module
@@ -202,9 +203,12 @@ def test_drag_and_drop_review_done_and_users(page: Page) -> None:
     a chosen one; the file chooser also opens from the keyboard."""
     sign_in(page)
     page.goto("/import")
-    page.get_by_role("link", name="Spanish").focus()
+    # The last template link, the Spanish workbook's, comes before the drop zone.
+    page.locator('a[data-workbook="es"]').focus()
     page.keyboard.press("Tab")
-    expect(page.get_by_label("Drop a CSV file here, or choose a file")).to_be_focused()
+    expect(
+        page.get_by_label("Drop a CSV file or an Excel workbook here, or choose a file")
+    ).to_be_focused()
     with page.expect_file_chooser():
         page.keyboard.press("Enter")
 
@@ -409,6 +413,37 @@ def test_templates_download_and_upload_again(page: Page) -> None:
     assert 0 == page.locator(".file-issue").count()
     page.get_by_role("button", name="Done").click()
     assert {"created": 0, "updated": 0, "skipped": 2} == counts(page)
+
+
+def test_the_workbook_template_downloads_and_uploads_filled_in(
+    page: Page, tmp_path: Path
+) -> None:
+    """The workbook template downloads beside the CSV one; filled in (here by
+    openpyxl, as a spreadsheet saves it) and uploaded, it is reviewed as a workbook,
+    its example rows skipped, and Done imports its user."""
+    sign_in(page)
+    page.goto("/import")
+    with page.expect_download() as download_info:
+        page.locator('a[data-workbook^="en"]').click()
+    download = download_info.value
+    assert "users-template-en.xlsx" == download.suggested_filename
+    downloaded = tmp_path / download.suggested_filename
+    download.save_as(downloaded)
+    book = openpyxl.load_workbook(downloaded)
+    user = ["Marta", "Soler", "marta.soler@acme.example", "Spain / Madrid", "manager"]
+    for column, value in enumerate(user, start=1):
+        book["Users"].cell(4, column, value)
+    filled = tmp_path / "filled.xlsx"
+    book.save(filled)
+
+    choose_file(page, filled)
+
+    expect(page.locator("#encoding")).to_have_text("an Excel workbook")
+    assert {"total": 3, "create": 1, "update": 0, "skip": 2, "invalid": 0} == counts(
+        page
+    )
+    page.get_by_role("button", name="Done").click()
+    assert {"created": 1, "updated": 0, "skipped": 2} == counts(page)
 
 
 @pytest.mark.parametrize(("locale", "separator"), [("es-MX", ","), ("es-ES", ";")])
