@@ -919,6 +919,519 @@ def test_users_page_of_the_spain_manager(app: Flask, client: FlaskClient) -> Non
     assert ">Spain / Madrid<" in page
 
 
+# -- fixing it in the review ------------------------------------------------------
+
+
+def inputs(page: str) -> dict[str, str]:
+    """The review's editable cells: each input's name (``e.<row>.<column>``) and
+    value as shown."""
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="text" name="(e\.\d+\.\w+)" value="([^"]*)"', page
+        )
+    }
+
+
+def check(
+    admin: Admin,
+    page: str,
+    edits: Mapping[str, str] | None = None,
+    drop: list[str] | None = None,
+    url: str = "/import/check",
+    **form: str,
+) -> TestResponse:
+    """Send the review form of ``page`` as a browser does when a button is pressed:
+    every editable cell (changed by ``edits``), the rows ticked to be left out (as
+    on the page, or ``drop``), and the sealed review and upload."""
+    ticked = re.findall(r'name="drop" value="(\d+)"[^>]*checked', page)
+    fields: dict[str, object] = {
+        "review": review_of(page),
+        "changes": "1",
+        **inputs(page),
+        **(edits or {}),
+        "drop": ticked if drop is None else drop,
+        **form,
+    }
+    if 'name="upload"' in page:
+        fields["upload"] = upload_of(page)
+    return admin.post(url, fields)
+
+
+TWO_WRONG = (
+    f"{HEADER}\nAna,Ruiz,ana@acme.example,,,,\nBo,Ng,bo@,,,,\nCy,Lee,cy@acme.example,"
+    "Atlantis,,,\n"
+)
+
+
+def test_only_invalid_cells_are_editable(admin: Admin) -> None:
+    """The review offers an input for each cell with an error, holding the value
+    as uploaded, and for no other cell; every row has a box to leave it out."""
+    page = upload(admin, TWO_WRONG)
+    assert {"e.3.email": "bo@", "e.4.organization": "Atlantis"} == inputs(page)
+    assert ["2", "3", "4"] == re.findall(r'name="drop" value="(\d+)"', page)
+    assert 'aria-label="Row 3: Email"' in page
+
+
+def test_check_again_applies_the_edits_and_done_imports_them(
+    app: Flask, admin: Admin
+) -> None:
+    """Check again reviews the edited cells again (``revise``), says which rows
+    changed, and carries the fixed review sealed; Done then imports it."""
+    page = upload(admin, TWO_WRONG)
+    edits = {"e.3.email": "bo@acme.example", "e.4.organization": "Madrid"}
+    response = check(admin, page, edits)
+    assert 200 == response.status_code
+    assert "Checked again: rows 3 and 4 changed. No row has errors now." in (
+        html.unescape(response.text)
+    )
+    assert {} == inputs(response.text)
+    preview = unseal(review_of(response.text), "tests", max_age=60)
+    assert ["bo@acme.example", "es-mad"] == [
+        preview.rows[1].values["email"],
+        preview.rows[2].user.organization if preview.rows[2].user else None,
+    ]
+    assert 200 == done(admin, response.text).status_code
+    assert {"ana@acme.example", "bo@acme.example"} == emails(app, "root")
+    assert {"cy@acme.example"} == emails(app, "es-mad")
+
+
+def test_check_again_says_what_is_still_wrong(admin: Admin) -> None:
+    """An edit that is still wrong stays editable with the library's new reason;
+    the rows not edited are not said to have changed."""
+    page = upload(admin, TWO_WRONG)
+    response = check(admin, page, {"e.3.email": "bo@acme"})
+    text = html.unescape(response.text)
+    assert "Checked again: nothing changed. 2 rows still have errors." not in text
+    assert "2 rows still have errors." in text
+    assert "bo@acme" == inputs(response.text)["e.3.email"]
+    assert ("email", "invalid_email") in issues(response.text)
+
+
+def test_an_edit_is_validated_like_an_upload(admin: Admin) -> None:
+    """An edited cell meets the upload's rules: a formula-like name, a hidden
+    character and an email already in the file are errors, and nothing of them
+    reaches the store."""
+    page = upload(admin, TWO_WRONG)
+    response = check(
+        admin,
+        page,
+        {
+            "e.3.email": "ana@acme.example",
+            "e.4.organization": "Madrid\u202e",
+        },
+    )
+    found = set(issues(response.text))
+    assert ("email", "duplicate_email") in found
+    assert ("organization", "invalid_characters") in found
+    formula = check(admin, response.text, {"e.3.email": "=cmd|' /C calc'!A0"})
+    assert ("email", "invalid_email") in issues(formula.text)
+
+
+def test_a_row_left_out_is_skipped_and_reported(app: Flask, admin: Admin) -> None:
+    """A row left out is skipped (``left_out``) and counts in the filter; Done
+    imports the others and offers the rows left out, the dropped one included, as
+    the error report of the commit's result."""
+    page = upload(admin, TWO_WRONG)
+    response = check(admin, page, {"e.4.organization": "Madrid"}, drop=["3"])
+    text = response.text
+    assert re.search(r'<tr data-row="3" data-action="skip" data-codes="left_out"', text)
+    assert 'name="drop" value="3" aria-label="Leave out row 3" checked' in text
+    assert '<span data-filter-count="left_out">1</span>' in text
+    assert not re.search(r'<button id="done"[^>]*\sdisabled', text)
+    finished = done(admin, text, changes="1", drop="3")
+    assert 200 == finished.status_code
+    assert "1 row was left out." in finished.text
+    assert {"ana@acme.example"} == emails(app, "root")
+    report = admin.post("/import/report", {"review": review_of(finished.text)})
+    lines = report.data.decode("utf-8-sig").splitlines()
+    assert lines[2].startswith('"Bo","Ng","bo@",')
+    assert "You left this row out" in lines[2]
+
+
+def test_a_row_taken_back_is_reviewed_again(admin: Admin) -> None:
+    """Unticking a row left out brings it back, reviewed again."""
+    page = upload(admin, TWO_WRONG)
+    dropped = check(admin, page, drop=["3"]).text
+    back = check(admin, dropped, drop=[]).text
+    assert re.search(r'<tr data-row="3" data-action="invalid"', back)
+    assert "Checked again: row 3 changed." in back
+
+
+def test_the_filter_counts_rows_per_problem(admin: Admin) -> None:
+    """The filter offers every row, the rows with errors, and each problem with
+    the number of rows that have it (``issue_counts``), each hiding the other rows
+    by a rule of the page's own stylesheet; the choice survives Check again."""
+    page = upload(
+        admin,
+        f"{HEADER}\nAna,Ruiz,ana@,,,,\nBo,Ng,bo@,,,,\nCy,Lee,cy@acme.example,Atlantis,,,\n"
+        "Di,Ox,di@acme.example,,,,\n",
+    )
+    found = dict(re.findall(r'data-filter-count="(\w+)">(\d+)<', page))
+    assert {
+        "all": "4",
+        "errors": "3",
+        "invalid_email": "2",
+        "unknown_organization": "1",
+    } == found
+    assert re.search(
+        r"form:has\(#show-invalid_email:checked\) tbody "
+        r"tr:not\(\[data-codes~=invalid_email\]\) \{ display: none; \}",
+        page,
+    )
+    assert re.search(r'<tr data-row="5" data-action="create">', page)
+    again = check(admin, page, show="invalid_email").text
+    assert 'id="show-invalid_email" value="invalid_email" checked' in again
+
+
+def test_done_with_changes_not_checked_checks_them_first(
+    app: Flask, admin: Admin
+) -> None:
+    """Done pressed after editing a cell (or ticking a row) without Check again
+    imports nothing: the changes are checked and the review shown again (409)."""
+    page = upload(admin, TWO_WRONG)
+    response = check(
+        admin, page, {"e.3.email": "bo@acme.example"}, url="/import/commit"
+    )
+    assert 409 == response.status_code
+    assert "Your changes were checked again and nothing was imported yet" in (
+        html.unescape(response.text)
+    )
+    assert set() == emails(app, *EVERYWHERE)
+    dropped = check(admin, page, drop=["3"], url="/import/commit", skip_invalid="1")
+    assert 409 == dropped.status_code
+    assert set() == emails(app, *EVERYWHERE)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"e.99.email": "x@acme.example"},  # a row the review does not have
+        {"e.3.password": "x"},  # a column that does not exist
+        {"e.three.email": "x"},  # not a row number
+        {"drop": ["99"]},
+        {"drop": ["two"]},
+        {"e.3.email": "x" * 140_000},  # longer than a cell can be
+    ],
+)
+def test_a_forged_change_is_refused_with_a_clear_page(
+    app: Flask, admin: Admin, field: Mapping[str, object]
+) -> None:
+    """An edit is untrusted like the upload: a forged row number, column or value
+    is refused (400) with a page that says nothing was changed, never a 500."""
+    page = upload(admin, TWO_WRONG)
+    fields = {"review": review_of(page), "changes": "1", **field}
+    for url in ("/import/check", "/import/commit"):
+        response = admin.post(url, fields)
+        assert 400 == response.status_code
+        assert "Nothing was changed" in refusal(response.text)
+    assert set() == emails(app, *EVERYWHERE)
+
+
+def test_another_administrators_review_cannot_be_checked(client: FlaskClient) -> None:
+    """A review made for the root administrator, sent to Check again by the Spain
+    manager, is refused (409) and says so."""
+    root = sign_in(client)
+    page = upload(root, TWO_WRONG)
+    review = review_of(page)
+    manager = sign_in(client, "spain-manager")
+    response = manager.post(
+        "/import/check",
+        {"review": review, "changes": "1", "e.3.email": "bo@acme.example"},
+    )
+    assert 409 == response.status_code
+    assert "made for another administrator" in refusal(response.text)
+    forged = manager.post(
+        "/import/columns", {"upload": upload_of(page), "column-0": "first_name"}
+    )
+    assert 409 == forged.status_code
+
+
+def test_an_altered_kept_upload_is_refused(admin: Admin) -> None:
+    """The upload a page keeps is signed: an altered or garbled one is refused."""
+    page = upload(admin, "Name,Surname,Mail\nAna,Ruiz,ana@acme.example\n")
+    kept = upload_of(page)
+    for token in (kept[:-2] + ("AA" if kept[-2:] != "AA" else "BB"), "", "x.y.z"):
+        response = admin.post("/import/columns", {"upload": token, "column-0": ""})
+        assert 400 == response.status_code
+        assert "The file kept in this page was altered" in refusal(response.text)
+
+
+def test_done_says_why_it_is_off(admin: Admin) -> None:
+    """A disabled Done is described by a sentence that says why and what to do."""
+    page = upload(admin, TWO_WRONG)
+    assert re.search(
+        r'<button id="done"[^>]*disabled aria-describedby="done-why"', page
+    )
+    why = re.search(r'<p id="done-why"[^>]*>(.*?)</p>', page)
+    assert why is not None
+    assert "Done is off while 2 rows have errors" in why.group(1)
+    fine = upload(admin, f"{HEADER}\nAna,Ruiz,ana@acme.example,,,,\n")
+    assert 'id="done-why"' not in fine
+
+
+# -- the column step ----------------------------------------------------------------
+
+
+def test_a_missing_required_column_shows_the_column_step(
+    app: Flask, admin: Admin
+) -> None:
+    """A header the library cannot match shows each cell as written with a few of
+    its values and a select; the chosen columns review the file
+    (``ImportOptions.columns``), and Done imports it with the server's options
+    built again from the seal."""
+    page = upload(
+        admin,
+        "Vorname,Nachname,Mail,Abteilung\nAna,Ruiz,ana@acme.example,Madrid\n"
+        "Bo,Ng,bo@acme.example,Barcelona\n",
+    )
+    assert "Match the columns" in page
+    assert {"missing_columns", "unknown_columns"} == set(codes(page))
+    # "Mail" is one of the email column's names; the others are unknown.
+    assert {"Vorname": "", "Nachname": "", "Mail": "email", "Abteilung": ""} == (
+        column_choices(page)
+    )
+    samples = re.findall(r"<td class=\"muted\" data-samples>([^<]*)</td>", page)
+    assert ["Ana · Bo", "Ruiz · Ng", "ana@acme.example · bo@acme.example"] == (
+        samples[:3]
+    )
+    review = continue_columns(
+        admin,
+        page,
+        Vorname="first_name",
+        Nachname="last_name",
+        Mail="email",
+        Abteilung="organization",
+    )
+    assert "Review the file" in review.text
+    preview = unseal(review_of(review.text), "tests", max_age=60)
+    assert ["es-mad", "es-bcn"] == [
+        row.user.organization for row in preview.rows if row.user is not None
+    ]
+    assert 200 == done(admin, review.text).status_code
+    assert {"ana@acme.example"} == emails(app, "es-mad")
+
+
+def test_the_column_step_again_while_a_column_is_missing(admin: Admin) -> None:
+    """Choices that still leave a required column out, or give one twice, show
+    the step again with the library's reason."""
+    page = upload(admin, "Name,Surname,Mail\nAna,Ruiz,ana@acme.example\n")
+    missing = continue_columns(
+        admin, page, Name="first_name", Surname="last_name", Mail=""
+    )
+    assert "Match the columns" in missing.text
+    assert ["missing_columns"] == codes(missing.text)
+    twice = continue_columns(
+        admin, page, Name="first_name", Surname="first_name", Mail="email"
+    )
+    assert "duplicate_columns" in codes(twice.text)
+    assert {"Name": "first_name", "Surname": "first_name", "Mail": "email"} == (
+        column_choices(twice.text)
+    )
+
+
+@pytest.mark.parametrize("value", ["password", "first_name;drop", None])
+def test_a_forged_column_choice_is_refused(admin: Admin, value: str | None) -> None:
+    """A choice that names no column, or a missing one, is refused (400)."""
+    page = upload(admin, "Name,Surname,Mail\nAna,Ruiz,ana@acme.example\n")
+    fields: dict[str, object] = {
+        "upload": upload_of(page),
+        "column-0": "first_name",
+        "column-1": "last_name",
+    }
+    if value is not None:
+        fields["column-2"] = value
+    response = admin.post("/import/columns", fields)
+    assert 400 == response.status_code
+    assert "does not match the file" in refusal(response.text)
+
+
+def test_missing_optional_columns_are_stated(admin: Admin) -> None:
+    """A file without the optional columns says what that means: everyone goes
+    into the administrator's own organization, with the default role."""
+    page = upload(admin, "First name,Last name,Email\nAna,Ruiz,ana@acme.example\n")
+    notes = dict(re.findall(r'<p class="note" data-missing="(\w+)">([^<]*)</p>', page))
+    assert (
+        "No Organization column: everyone goes into Acme Learning."
+        == (notes["organization"])
+    )
+    assert "No Role column: everyone gets the role learner." == notes["role"]
+    assert {"organization", "role", "groups", "language"} == set(notes)
+    manager = sign_in(admin.client, "spain-manager")
+    page = upload(manager, "First name,Last name,Email\nAna,Ruiz,ana@acme.example\n")
+    assert "everyone goes into Spain." in page
+
+
+# -- languages ----------------------------------------------------------------------
+
+
+def test_the_pages_follow_the_browsers_language(app: Flask, admin: Admin) -> None:
+    """A browser that prefers Spanish gets the pages and the library's messages in
+    Spanish; one that prefers another language gets English."""
+    data = {"file": (io.BytesIO(TWO_WRONG.encode()), "users.csv")}
+    spanish = admin.client.post(
+        "/import",
+        data={"csrf_token": admin.csrf, **data},
+        headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"},
+    ).text
+    assert '<html lang="es">' in spanish
+    assert "Revisa el archivo" in spanish
+    assert "Comprobar de nuevo" in spanish
+    assert "No se encontró ninguna organización “Atlantis”" in spanish
+    preview = unseal(review_of(spanish), "tests", max_age=60)
+    assert "es" == preview.locale
+    german = admin.client.get("/import", headers={"Accept-Language": "de-DE"}).text
+    assert '<html lang="en">' in german
+
+
+def test_the_switch_keeps_the_language_for_the_next_pages(client: FlaskClient) -> None:
+    """The switch, on any page, keeps the choice in the session (through signing
+    in and out) and returns to the page; it never redirects to another site."""
+    token = csrf_of(client.get("/sign-in").text)
+    switched = client.post(
+        "/language", data={"csrf_token": token, "language": "es", "next": "/sign-in"}
+    )
+    assert (303, "/sign-in") == (switched.status_code, switched.location)
+    assert "Acceder como Administrador de Acme Learning" in client.get("/sign-in").text
+    admin = sign_in_es(client)
+    assert "Usuarios" in admin.get("/users").text
+    for target in ("https://attacker.example/", "//attacker.example/", "/\\x"):
+        away = admin.post("/language", {"language": "en", "next": target})
+        assert "/users" == away.location
+    assert "Users" in admin.get("/users").text
+
+
+def sign_in_es(client: FlaskClient) -> Admin:
+    """Sign in as the root administrator on the Spanish sign-in page."""
+    token = csrf_of(client.get("/sign-in").text)
+    response = client.post(
+        "/sign-in", data={"admin": "root-admin", "csrf_token": token}
+    )
+    assert "/users" == response.location
+    return Admin(client, csrf_of(client.get("/import").text))
+
+
+def test_switching_language_in_the_review_keeps_the_edits(admin: Admin) -> None:
+    """The review's switch reviews the kept upload again in the other language,
+    with the cells edited so far and the rows left out: nothing is lost."""
+    page = upload(admin, TWO_WRONG)
+    fixed = check(admin, page, {"e.4.organization": "Madrid"}, drop=["2"]).text
+    spanish = check(admin, fixed, {"e.3.email": "bo@acme"}, language="es").text
+    assert '<html lang="es">' in spanish
+    preview = unseal(review_of(spanish), "tests", max_age=60)
+    assert "es" == preview.locale
+    rows = {row.row: row for row in preview.rows}
+    assert "bo@acme" == rows[3].values["email"]
+    assert rows[4].user is not None
+    assert "es-mad" == rows[4].user.organization
+    assert "left_out" in {i.code.value for i in rows[2].issues}
+
+
+def test_the_column_step_switches_language_in_place(admin: Admin) -> None:
+    """The column step's switch shows the step again in the other language, with
+    the choices made so far."""
+    page = upload(admin, "Name,Surname,Mail\nAna,Ruiz,ana@acme.example\n")
+    fields = {
+        "upload": upload_of(page),
+        "column-0": "first_name",
+        "column-1": "",
+        "column-2": "email",
+        "language": "es",
+    }
+    spanish = admin.post("/import/columns", fields).text
+    assert "Empareja las columnas" in spanish
+    assert {"Name": "first_name", "Surname": "", "Mail": "email"} == (
+        column_choices(spanish)
+    )
+
+
+def test_the_template_follows_the_pages_language(admin: Admin) -> None:
+    """The first template link is in the pages' language, the switch's over the
+    browser's, with the browser's region when it names one for that language."""
+    admin.post("/language", {"language": "es", "next": "/import"})
+    page = admin.client.get("/import", headers={"Accept-Language": "en-US"}).text
+    first = re.search(r'data-language="([^"]+)"', page)
+    assert first is not None
+    assert "es" == first.group(1)
+    mexico = admin.client.get("/import", headers={"Accept-Language": "es-MX"}).text
+    first = re.search(r'data-language="([^"]+)"', mexico)
+    assert first is not None
+    assert "es-MX" == first.group(1)
+
+
+def catalog_of(path: Path) -> dict[object, object]:
+    """A ``.po`` catalog: each message id with its translation."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as file:
+        return {m.id: m.string for m in read_po(file) if m.id}
+
+
+TRANSLATIONS = EXAMPLES / "webapp" / "translations"
+SPANISH = TRANSLATIONS / "es" / "LC_MESSAGES"
+
+
+def test_every_word_of_the_pages_is_in_the_catalog() -> None:
+    """The catalog holds exactly the words that the pages and app.py say (as
+    pybabel extracts them), so a new word without a translation fails here."""
+    from babel.messages.extract import extract_from_dir
+
+    found = extract_from_dir(
+        str(EXAMPLES / "webapp"),
+        method_map=[("app.py", "python"), ("templates/**.html", "jinja2")],
+        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
+    )
+    extracted = {text for _, _, text, _, _ in found}
+    assert extracted == set(catalog_of(SPANISH / "messages.po"))
+
+
+def test_every_word_is_translated_with_its_placeholders() -> None:
+    """No translation is empty or fuzzy, and none lost or invented a placeholder."""
+    pattern = re.compile(r"%\(\w+\)[sd]")
+    for english, spanish in catalog_of(SPANISH / "messages.po").items():
+        sources = english if isinstance(english, tuple) else (english,)
+        targets = spanish if isinstance(spanish, tuple) else (spanish,)
+        assert all(targets), english
+        wanted = set(pattern.findall(" ".join(sources)))
+        for target in targets:
+            assert isinstance(target, str)
+            assert set(pattern.findall(target)) <= wanted, english
+            assert set(pattern.findall(target)) >= wanted - {"%(num)d"}, english
+
+
+def test_the_compiled_catalog_says_what_the_source_says() -> None:
+    """``messages.mo`` is ``messages.po`` compiled: pybabel compile was run."""
+    import gettext
+
+    with (SPANISH / "messages.mo").open("rb") as file:
+        compiled = gettext.GNUTranslations(file)
+    for english, spanish in catalog_of(SPANISH / "messages.po").items():
+        if isinstance(english, tuple):
+            assert isinstance(spanish, tuple)
+            assert spanish[0] == compiled.ngettext(english[0], english[1], 1)
+            assert spanish[-1] == compiled.ngettext(english[0], english[1], 5)
+        else:
+            assert isinstance(english, str)
+            assert spanish == compiled.gettext(english)
+
+
+# -- page weight ----------------------------------------------------------------------
+
+
+def test_a_200_row_review_stays_light(admin: Admin) -> None:
+    """The review of a 200-row file, a quarter of its rows invalid, stays under
+    200 KB of HTML (its sealed review and kept upload included)."""
+    lines = [HEADER]
+    for n in range(200):
+        if n % 4 == 0:
+            lines.append(f"Name{n},Last{n},bad{n}@,Nowhere,boss,Sales,xx")
+        else:
+            lines.append(f"Name{n},Last{n},user{n}@acme.example,Madrid,,Sales,es")
+    page = upload(admin, "\n".join(lines) + "\n")
+    assert 'data-count="total">200<' in page
+    assert len(page.encode("utf-8")) < 200_000
+
+
 # --- Excel workbooks -----------------------------------------------------------------
 
 

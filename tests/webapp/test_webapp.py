@@ -5,9 +5,11 @@ an attacker would try it: another site's form, an edited hidden review.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import openpyxl
@@ -82,13 +84,16 @@ def choose_file(page: Page, path: Path) -> None:
     expect(page.get_by_role("heading", name="Review the file")).to_be_visible()
 
 
-def drop_file(page: Page, name: str, data: bytes) -> None:
-    """Step 1 by dragging a file onto the drop zone; Next."""
+def drop_file(
+    page: Page, name: str, data: bytes, heading: str = "Review the file"
+) -> None:
+    """Step 1 by dragging a file onto the drop zone; Next (in English, or in the
+    page's language when ``heading`` is given in it)."""
     page.goto("/import")
     page.evaluate(DROP, ["#dropzone", name, list(data)])
-    expect(page.locator("#chosen")).to_have_text(f"Chosen: {name}")
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Review the file")).to_be_visible()
+    expect(page.locator("#chosen")).to_contain_text(name)
+    page.locator('#upload button[type="submit"]').click()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
 
 
 def review_row(page: Page, row: int) -> Locator:
@@ -685,3 +690,307 @@ def test_a_refused_done_explains_itself(page: Page, app: Flask, tmp_path: Path) 
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copyfile(screenshot, ARTIFACTS / "refused.png")
     assert set() == emails_in(app, ["es-mad"])
+
+
+# -- fixing it in the review --------------------------------------------------------
+
+#: A file with one valid row, two invalid emails and an unknown organization.
+TYPOS = "\r\n".join(
+    [
+        HEADER,
+        "Ana,Ruiz,ana.ruiz@acme.example,Madrid,,,",
+        "Bo,Ng,bo@,Madrid,,,",
+        "Cy,Lee,cy@,,,,",
+        "Di,Ox,di@acme.example,Atlantis,,,",
+    ]
+).encode()
+
+
+def visible_rows(page: Page) -> list[str]:
+    """The row numbers of the review rows the filter shows."""
+    return list(
+        page.locator("#review tbody tr").evaluate_all(
+            "rows => rows.filter(r => r.offsetParent !== null).map(r => r.dataset.row)"
+        )
+    )
+
+
+def test_correct_a_cell_in_the_review_and_import(page: Page, app: Flask) -> None:
+    """An invalid cell is an input holding the uploaded value; Done is off and says
+    why; corrected and sent with Enter, the review is checked again (the focus on
+    its heading, a sentence saying which rows changed), and Done imports the
+    corrected user."""
+    sign_in(page)
+    data = "\r\n".join([HEADER, "Ana,Ruiz,ana@acme.example,,,,", "Bo,Ng,bo@,,,,"])
+    drop_file(page, "typo.csv", data.encode())
+    expect(page.get_by_role("heading", name="Review the file")).to_be_focused()
+    field = cell(page, 3, "email").get_by_role("textbox")
+    expect(field).to_have_value("bo@")
+    expect(field).to_have_accessible_name("Row 3: Email")
+    expect(page.locator("#done")).to_be_disabled()
+    expect(page.locator("#done")).to_have_accessible_description(
+        re.compile("Done is off while 1 row has errors")
+    )
+    expect(cell(page, 2, "email").get_by_role("textbox")).to_have_count(0)
+
+    field.fill("bo@acme.example")
+    field.press("Enter")  # Enter in a cell checks again
+
+    expect(page.locator("#checked")).to_have_text(
+        "Checked again: row 3 changed. No row has errors now."
+    )
+    expect(page.get_by_role("heading", name="Review the file")).to_be_focused()
+    expect(review_row(page, 3).locator(".badge")).to_have_text("create")
+    page.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("heading", name="Import done")).to_be_focused()
+    assert {"created": 2, "updated": 0, "skipped": 0} == counts(page)
+    assert {"ana@acme.example", "bo@acme.example"} == emails_in(app, ["root"])
+
+
+def test_filter_leave_rows_out_and_get_them_back_as_a_file(
+    page: Page, app: Flask
+) -> None:
+    """The filter shows every row, the rows with errors, or the rows with one
+    problem, with the number of rows of each; rows left out are skipped, and Done
+    imports the others and offers the rows left out as a file."""
+    sign_in(page)
+    drop_file(page, "typos.csv", TYPOS)
+    filters = page.locator("#filter")
+    expect(filters.get_by_label("All rows (4)")).to_be_checked()
+    expect(filters.get_by_label("Invalid email (2)")).to_be_visible()
+    expect(filters.get_by_label("Unknown organization (1)")).to_be_visible()
+    filters.get_by_label("Rows with errors (3)").check()
+    assert ["3", "4", "5"] == visible_rows(page)
+    filters.get_by_label("Invalid email (2)").check()
+    assert ["3", "4"] == visible_rows(page)
+
+    page.get_by_label("Leave out row 3").check()
+    page.get_by_label("Leave out row 4").check()
+    filters.get_by_label("All rows (4)").check()
+    cell(page, 5, "organization").get_by_role("textbox").fill("Barcelona")
+    page.get_by_role("button", name="Check again").click()
+
+    expect(page.locator("#checked")).to_have_text(
+        "Checked again: rows 3, 4 and 5 changed. No row has errors now."
+    )
+    expect(review_row(page, 3)).to_have_class(re.compile("dropped"))
+    expect(filters.get_by_label("Left out by you (2)")).to_be_visible()
+    expect(page.locator("#done")).to_be_enabled()
+    page.get_by_role("button", name="Done").click()
+    assert {"created": 2, "updated": 0, "skipped": 2} == counts(page)
+    expect(page.locator("#left-out")).to_contain_text("2 rows were left out.")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download them with their errors").click()
+    report = Path(download_info.value.path()).read_bytes().decode("utf-8-sig")
+    lines = report.splitlines()
+    assert lines[2].startswith('"Bo","Ng","bo@",')
+    assert "left this row out" in lines[2]
+    assert lines[3].startswith('"Cy","Lee","cy@",')
+    assert {"ana.ruiz@acme.example"} == emails_in(app, ["es-mad"])
+    assert {"di@acme.example"} == emails_in(app, ["es-bcn"])
+
+
+def test_match_the_columns_then_review_and_import(page: Page, app: Flask) -> None:
+    """A header the library cannot read opens the column step: each header cell as
+    written, a few of its values and a select; the chosen columns review the file,
+    which states what its missing columns mean, and Done imports it."""
+    sign_in(page)
+    data = "\r\n".join(
+        [
+            "Vorname,Nachname,Mail,Notiz",
+            "Ana,Ruiz,ana@acme.example,first",
+            "Bo,Ng,bo@acme.example,",
+        ]
+    ).encode()
+    drop_file(page, "german.csv", data, heading="Match the columns")
+    expect(page.get_by_role("heading", name="Match the columns")).to_be_focused()
+    expect(
+        page.locator('.file-issue[data-code="missing_columns"]').first
+    ).to_be_visible()
+    mail = page.locator('tr[data-header="Mail"]')
+    expect(mail.locator("[data-samples]")).to_have_text(
+        "ana@acme.example · bo@acme.example"
+    )
+    page.get_by_label("Vorname").select_option("first_name")
+    page.get_by_label("Nachname").select_option(label="Last name")
+    page.get_by_label("Mail").select_option("email")
+    expect(page.get_by_label("Notiz")).to_have_value("")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Review the file")).to_be_focused()
+    expect(page.locator("#ignored")).to_have_text("Notiz")
+    expect(page.locator('.note[data-missing="organization"]')).to_have_text(
+        "No Organization column: everyone goes into Acme Learning."
+    )
+    page.get_by_role("button", name="Done").click()
+    assert {"created": 2, "updated": 0, "skipped": 0} == counts(page)
+    assert {"ana@acme.example", "bo@acme.example"} == emails_in(app, ["root"])
+
+
+def test_the_whole_flow_in_spanish(browser: Browser, server: str, app: Flask) -> None:
+    """A browser in Spanish gets every page in Spanish, the library's messages
+    included; the switch turns the review into English without losing an edit."""
+    context = browser.new_context(base_url=server, locale="es-ES")
+    try:
+        page = context.new_page()
+        sign_in(page)
+        expect(page.locator("html")).to_have_attribute("lang", "es")
+        data = "\r\n".join([HEADER, "Ana,,ana@acme.example,,,,", "Bo,Ng,bo@,,,,"])
+        drop_file(page, "errores.csv", data.encode(), heading="Revisa el archivo")
+        expect(cell(page, 2, "last_name").locator(".issue")).to_have_text(
+            "Rellena los apellidos: es un dato obligatorio."
+        )
+        expect(page.locator("#done-why")).to_contain_text(
+            "Hecho no está disponible mientras 2 filas tengan errores"
+        )
+        cell(page, 3, "email").get_by_role("textbox").fill("bo@acme.example")
+        page.get_by_role("button", name="English").click()
+
+        expect(page.get_by_role("heading", name="Review the file")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(cell(page, 3, "email")).to_have_text("bo@acme.example")
+        expect(cell(page, 2, "last_name").locator(".issue")).to_contain_text(
+            "last name"
+        )
+        page.get_by_role("button", name="Español").click()
+        expect(page.get_by_role("heading", name="Revisa el archivo")).to_be_visible()
+        page.get_by_role("button", name=re.compile("Importar 1 usuario")).click()
+        expect(
+            page.get_by_role("heading", name="Importación terminada")
+        ).to_be_visible()
+    finally:
+        context.close()
+    assert {"bo@acme.example"} == emails_in(app, ["root"])
+
+
+@pytest.fixture
+def slowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[str], threading.Event]]:
+    """Hold the application's call of a library function until the test lets it go:
+    ``slowed("prepare")`` returns the event that lets it go."""
+    gates: list[threading.Event] = []
+
+    def slow(name: str) -> threading.Event:
+        gate = threading.Event()
+        gates.append(gate)
+        real = getattr(webapp, name)
+
+        def held(*args: object, **kwargs: object) -> object:
+            gate.wait(10)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(webapp, name, held)
+        return gate
+
+    yield slow
+    for gate in gates:
+        gate.set()
+
+
+def test_progress_while_uploading_and_importing(
+    page: Page, app: Flask, slowed: Callable[[str], threading.Event]
+) -> None:
+    """While the file is sent and checked, and while Done imports, the page says
+    so in a status message and marks itself busy; a second press of Done sends
+    nothing more."""
+    sign_in(page)
+    page.goto("/import")
+    data = "\r\n".join([HEADER, "Ana,Ruiz,ana@acme.example,,,,"]).encode()
+    page.evaluate(DROP, ["#dropzone", "one.csv", list(data)])
+    # The page being left cannot be read while its answer is held: what it says
+    # is recorded as it says it, and read on the next page.
+    page.evaluate(RECORD_PROGRESS)
+    checking = slowed("prepare")
+    page.evaluate("() => document.querySelector('#upload button').click()")
+    checking.set()
+    expect(page.get_by_role("heading", name="Review the file")).to_be_focused()
+    assert "Uploading and checking the file…|true" == page.evaluate(READ_PROGRESS)
+    expect(page.locator("#progress")).to_have_text("")
+
+    commits: list[str] = []
+    page.on("request", lambda r: commits.append(r.url) if "/commit" in r.url else None)
+    page.evaluate(RECORD_PROGRESS)
+    importing = slowed("commit")
+    # Done pressed, and pressed again while the import is still running.
+    page.evaluate(
+        "() => { const done = document.getElementById('done');"
+        " done.click(); setTimeout(() => done.click(), 200); }"
+    )
+    page.wait_for_timeout(600)
+    importing.set()
+    expect(page.get_by_role("heading", name="Import done")).to_be_visible()
+    assert "Importing the users…|true" == page.evaluate(READ_PROGRESS)
+    assert 1 == len(commits)
+    assert {"created": 1, "updated": 0, "skipped": 0} == counts(page)
+
+
+#: Records in the tab's session storage what the status message says, and whether
+#: the page is marked busy, each time it changes.
+RECORD_PROGRESS = """() => {
+  const progress = document.getElementById("progress");
+  new MutationObserver(() => sessionStorage.setItem("progress",
+    progress.textContent + "|" + document.querySelector("main").ariaBusy,
+  )).observe(progress, {childList: true, characterData: true, subtree: true});
+}"""
+READ_PROGRESS = "() => sessionStorage.getItem('progress')"
+
+
+#: Where the documentation's screenshots are written when this names a folder
+#: (``USERIMPORT_WEBAPP_SCREENSHOTS=docs/_static/webapp pytest tests/webapp``).
+DOCS_SCREENSHOTS = os.environ.get("USERIMPORT_WEBAPP_SCREENSHOTS")
+
+WIDTHS = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_no_sideways_scrolling_at_phone_width(
+    browser: Browser, server: str, tmp_path: Path, language: str
+) -> None:
+    """At 390 px wide no page of the import scrolls sideways: the review's grid
+    scrolls in its own container. Screenshots of the review at desktop and phone
+    width are kept (and written for the documentation when asked)."""
+    heading = {"en": "Review the file", "es": "Revisa el archivo"}[language]
+    columns = {"en": "Match the columns", "es": "Empareja las columnas"}[language]
+    for width, viewport in WIDTHS.items():
+        context = browser.new_context(
+            base_url=server,
+            locale=language,
+            viewport=viewport,  # type: ignore[arg-type]
+        )
+        try:
+            page = context.new_page()
+            sign_in(page)
+            pages = ["/users", "/import", "/users/new"]
+            for url in pages:
+                page.goto(url)
+                assert (
+                    page.evaluate("document.documentElement.scrollWidth")
+                    <= viewport["width"]
+                ), url
+            drop_file(
+                page, "wide.csv", b"Vorname,Nachname,Mail\r\nAna,Ruiz,a@\r\n", columns
+            )
+            assert (
+                page.evaluate("document.documentElement.scrollWidth")
+                <= viewport["width"]
+            )
+            drop_file(page, "typos.csv", TYPOS, heading)
+            assert (
+                page.evaluate("document.documentElement.scrollWidth")
+                <= viewport["width"]
+            )
+            if width == "phone":
+                grid = page.locator(".grid").first
+                assert grid.evaluate("g => g.scrollWidth > g.clientWidth")
+            name = f"review-{width}-{language}.png"
+            page.screenshot(path=tmp_path / name)
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copyfile(tmp_path / name, ARTIFACTS / name)
+            if DOCS_SCREENSHOTS:
+                shutil.copyfile(tmp_path / name, Path(DOCS_SCREENSHOTS) / name)
+        finally:
+            context.close()
