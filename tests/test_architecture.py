@@ -24,7 +24,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # bytes -> text; the hierarchy and rights; the store port; one email's rules.
     ("decoding", "hierarchy", "access", "persistence", "_email", "_plausibility"),
     # text -> records; records -> parsed users; the reference store.
-    ("reading", "validation", "stores", "stores.memory", "_workbook", "_confusables"),
+    (
+        "reading",
+        "validation",
+        "stores",
+        "stores.memory",
+        "_workbook",
+        "_cell_text",
+        "_confusables",
+    ),
     # parsed users + tree + rights + store -> what would happen to each row.
     ("review",),
     # the review as a value: options, preview, result.
