@@ -18,6 +18,8 @@ from userimport import (
     Issue,
     IssueCode,
     MemoryStore,
+    Organization,
+    OrgTree,
     Preview,
     ReviewRow,
     Summary,
@@ -808,3 +810,20 @@ def test_workbook_template_without_the_extra(monkeypatch: pytest.MonkeyPatch) ->
 
     with pytest.raises(ModuleNotFoundError, match=r"userimport\[xlsx\]"):
         template(format="xlsx", orgs=SAMPLE_ORGS, actor=SAMPLE_ADMIN)
+
+
+def test_workbook_template_lists_names_with_commas_and_quotes_on_its_sheet() -> None:
+    """Organization paths with a comma or a double quote, which a list inside the
+    rule cannot hold, are offered from the hidden sheet, exactly as named."""
+    tree = OrgTree(
+        [
+            Organization("acme", "Acme"),
+            Organization("q", 'The "Q" team', "acme"),
+            Organization("c", "Sales, North", "acme"),
+        ]
+    )
+    data = template(format="xlsx", orgs=tree, actor=Actor("acme"))
+
+    offered = drop_downs(openpyxl.load_workbook(io.BytesIO(data)), "Users")
+
+    assert ["Acme", 'Acme / The "Q" team', "Acme / Sales, North"] == offered["D"]

@@ -106,8 +106,12 @@ def write_template(
                 "input_title": title[:32],
                 "input_message": prompt[:255],
             }
+            # A list in the rule itself is a quoted, comma-separated formula of at
+            # most 255 characters: values with a comma or a quote go on the sheet.
             inline = ",".join(values)
-            if len(inline) <= 255 and not any("," in value for value in values):
+            if len(inline) <= 255 and not any(
+                "," in value or '"' in value for value in values
+            ):
                 rule["source"] = list(values)
             else:
                 for row, value in enumerate(values):
