@@ -10,8 +10,11 @@ comes from an upload:
    other binary content, and says what the file looks like (``binary_file``).
 3. :func:`decode` chooses the encoding and decodes strictly (``undecodable``):
    the caller's encoding, else a byte-order mark, else BOM-less UTF-16 (its NUL
-   pattern), else strict UTF-8, else chardet on a small sample restricted to an
-   allow-list of legacy encodings, else cp1252.
+   pattern), else strict UTF-8, else the most plausible reading among an
+   allow-list of legacy encodings (the Windows code pages Excel writes), else
+   cp1252. A file whose rows are partly UTF-8 and partly not is refused
+   (``mixed_encodings``), and a close call between two readings is a warning that
+   shows both (``encoding_guessed``).
 
 Text is never decoded with replacement characters: a name that reaches review
 is exactly what the file says in the chosen encoding, or the file is refused.
@@ -43,18 +46,23 @@ __all__ = [
 #: The default upload limit (SPEC §3.1): 2 MiB.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
-#: Legacy encodings chardet may answer (SPEC §3.3), as Python codec names: the
-#: Windows code pages Excel writes in Western, Central European and Cyrillic
-#: locales, ISO-8859-15, and the usual Japanese, Chinese and Korean encodings.
+#: The legacy encodings a file may be read in when it is not UTF-8, as Python codec
+#: names: the Windows code pages Excel and LibreOffice write for "CSV" (Western,
+#: Central European, Cyrillic, Greek, Turkish and Baltic), and for Japanese,
+#: Simplified Chinese, Korean and Traditional Chinese the Windows supersets (cp932,
+#: GB 18030 for cp936, cp949, cp950), which hold names such as 髙橋 or 山﨑 that the
+#: stricter shift_jis, gbk, euc_kr and big5 lack. Earlier entries win ties.
 DEFAULT_LEGACY_ENCODINGS: tuple[str, ...] = (
     "cp1252",
     "cp1250",
     "cp1251",
-    "iso8859-15",
-    "shift_jis",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "cp932",
     "gb18030",
-    "big5",
-    "euc_kr",
+    "cp949",
+    "cp950",
 )
 
 #: How the encoding was chosen; see :class:`Decoded`.
@@ -68,19 +76,31 @@ _CHUNK_SIZE = 64 * 1024
 #: of the first entries of a ZIP container in the first 64 KiB.
 _SNIFF_BYTES = 4 * 1024
 _ZIP_SNIFF_BYTES = 64 * 1024
-#: The issue's measured recipe: chardet sees at most 4 KB of the lines that
-#: contain non-ASCII bytes, which bounds detection time whatever the input.
+#: Detection looks at most at 4 KB of the lines that contain non-ASCII bytes, which
+#: bounds its time whatever the input: every candidate must decode them all...
 _SAMPLE_BYTES = 4 * 1024
+#: ... and the first 1 KB of the lines that the readings read differently are
+#: scored (words scored are cached).
+_SCORE_BYTES = 1024
 #: A "line" for the sample is cut at this many bytes either side of its first
 #: non-ASCII byte, so a file without line breaks cannot make the search slow.
 _SAMPLE_REACH = 256
-#: Candidates decoded in full before giving up on chardet's ranking; each costs
-#: one strict decode of the whole file.
-_MAX_ATTEMPTS = 2
-#: cp1252 is preferred when it scores at least this share of the best candidate:
-#: chardet cannot tell Western European files from cp1250 / ISO-8859 on the few
-#: accented names of a user list, and cp1252 is what Excel writes there.
-_CP1252_PREFERENCE = 0.9
+#: Readings decoded in full before falling back to cp1252; each costs one strict
+#: decode of the whole file.
+_MAX_ATTEMPTS = 3
+#: chardet's first answer among the candidates counts less than a rare letter or the
+#: locale hint: one input among others, asked only when two readings are close.
+_CHARDET_BONUS = 0.3
+#: cp1252 is what Excel writes in most Latin-script locales: a head start smaller
+#: than any letter's cost, which keeps Spanish files from reading as Central
+#: European on a tie ("Nuñez" and "Nuńez" are both names).
+_CP1252_PRIOR = 0.75
+#: The caller's locale hint breaks ties and nothing more.
+_HINT_BONUS = 0.4
+#: How many lines holding UTF-8 sequences are looked at for mixed encodings, and how
+#: many rows of each kind the error names.
+_MIXED_LINES = 200
+_MIXED_SHOWN = 3
 
 # Byte-order marks, longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -94,8 +114,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 _UNICODE_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
 
-# An ISO-8859 answer on a file with bytes 0x80-0x9F (C1 controls in ISO-8859,
-# printable characters in the Windows code pages) means the Windows code page.
+# chardet's ISO-8859 answers, as the Windows code page of the same script (the
+# allow-list holds Windows code pages only).
 _ISO_TO_WINDOWS = {
     "iso8859-1": "cp1252",
     "iso8859-15": "cp1252",
@@ -107,14 +127,22 @@ _ISO_TO_WINDOWS = {
     "iso8859-6": "cp1256",
     "iso8859-13": "cp1257",
 }
-# Translation tables that mark the bytes looked for with 0x80, so that
+# A translation table that marks the bytes 0x80-0xFF with 0x80, so that
 # ``bytes.find`` (memchr) finds them: a regular expression character class, or
 # ``translate`` with deletions, is several times slower on 2 MiB.
 _MARK_HIGH = bytes(range(0x80)) + b"\x80" * 0x80
-_MARK_C1 = bytes(0x80) + b"\x80" * 0x20 + bytes(0x60)
 # C0 controls other than TAB, LF, VT, FF and CR: text files have none of them.
 _CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20)])
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A UTF-8 multi-byte sequence (RFC 3629), for finding the UTF-8 rows of a file that
+# is not UTF-8 as a whole.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
+# C1 controls: what an ISO-8859 codec makes of bytes 0x80-0x9F, which are printable
+# characters in the Windows code pages; no text file holds them.
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 _CUT_BYTE = re.compile(rb"[\x00-\x2f]")
 
 # Codecs that Python accepts as text encodings but that are transformations of
@@ -128,9 +156,16 @@ _LABELS = {
     "cp1252": "Windows Western European",
     "cp1250": "Windows Central European",
     "cp1251": "Windows Cyrillic",
+    "cp1253": "Windows Greek",
+    "cp1254": "Windows Turkish",
+    "cp1257": "Windows Baltic",
+    "cp932": "Windows Japanese",
+    "gb18030": "Chinese Simplified",
+    "gbk": "Chinese Simplified",
+    "cp949": "Windows Korean",
+    "cp950": "Windows Traditional Chinese",
     "iso8859-15": "ISO Western European",
     "shift_jis": "Japanese",
-    "gb18030": "Simplified Chinese",
     "big5": "Traditional Chinese",
     "euc_kr": "Korean",
 }
@@ -210,16 +245,21 @@ class Decoded:
             - ``"utf-16"``: UTF-16 without a byte-order mark, recognised by the
               NUL bytes that ASCII characters leave in every other position;
             - ``"utf-8"``: the file is valid UTF-8 (this includes plain ASCII);
-            - ``"detected"``: guessed by chardet among the allowed legacy encodings;
+            - ``"detected"``: the most plausible reading among the allowed legacy
+              encodings;
             - ``"fallback"``: nothing else fitted and the file decodes as cp1252.
 
-            The last two are guesses (:attr:`guessed`): the reviewer should check
-            the accented names.
+            The last two are guesses (:attr:`guessed`).
+        warnings: The ``encoding_guessed`` warning when the guess was a close call
+            (another allowed encoding reads the names differently and almost as
+            plausibly; the message shows the first name both ways) or a fallback;
+            empty otherwise, and always for UTF-8, UTF-16, UTF-32 and ASCII.
     """
 
     text: str
     encoding: str
     source: EncodingSource
+    warnings: tuple[Issue, ...] = ()
 
     @property
     def guessed(self) -> bool:
@@ -406,8 +446,9 @@ def decode(
     *,
     encoding: str | None = None,
     allowed: Collection[str] = DEFAULT_LEGACY_ENCODINGS,
+    hint: str | None = None,
 ) -> Decoded | Issue:
-    """Decode an upload strictly, choosing its encoding as SPEC §3.3 says.
+    """Decode an upload strictly, choosing its encoding.
 
     The steps, first match wins:
 
@@ -416,25 +457,32 @@ def decode(
     2. a byte-order mark: UTF-8, UTF-16 LE/BE, UTF-32 LE/BE;
     3. UTF-16 without a byte-order mark, by its NUL pattern;
     4. strict UTF-8 (which includes ASCII);
-    5. chardet's ranking of the lines that contain non-ASCII bytes (at most
-       4 KB of them, so detection time is bounded), restricted to ``allowed``:
-       an ISO-8859 answer on a file with bytes 0x80-0x9F becomes the matching
-       Windows code page; cp1252 goes first when it scores at least 0.9 of the
-       best candidate or reads the sample exactly like it; the allowed encodings
-       chardet left out follow. The first candidate that decodes the sample and
-       then the whole file strictly wins (at most two whole-file attempts);
+    5. the most plausible reading among ``allowed``: every allowed encoding that
+       decodes the lines holding non-ASCII bytes (at most 4 KB of them, so the
+       time is bounded) is a candidate, and each candidate's text is scored by
+       how plausible its words are as names (one script per word, no symbol or
+       mojibake inside a word, letters of one language, agreement with the row's
+       email: see ``userimport._plausibility``). chardet's answer adds a little,
+       ``hint`` (a language such as ``"es"``, ``"pl"``, ``"ja"``) less: it breaks
+       ties, never overrides the bytes; earlier entries of ``allowed`` win exact
+       ties. Before that, a file whose rows are partly valid UTF-8 (with
+       multi-byte characters) and partly not is ``mixed_encodings``;
     6. cp1252, which decodes everything but five byte values.
 
-    chardet's confidence is not used as a threshold: it stays near 0.1 even when
-    right. Only the ranking counts.
+    A guess carries the warning ``encoding_guessed`` only when another reading was
+    close (:attr:`Decoded.warnings`).
 
     Args:
         data: The whole upload.
         encoding: The caller's encoding (any Python codec name), or ``None``.
-        allowed: The legacy encodings chardet may answer, as Python codec names.
+        allowed: The legacy encodings the file may be read in, as Python codec
+            names, preferred in this order on a tie.
+        hint: A language tag (``"es"``, ``"pt-BR"``, ``"zh-TW"``) whose usual code
+            page wins a tie, or ``None``.
 
     Returns:
-        The decoded text with its encoding, or an ``undecodable`` issue.
+        The decoded text with its encoding, or an ``undecodable`` or
+        ``mixed_encodings`` issue.
 
     Raises:
         ValueError: ``allowed`` names an encoding Python does not know.
@@ -454,9 +502,9 @@ def decode(
         return _strict(data, pattern, "utf-16", context)
     try:
         return Decoded(data.decode("utf-8"), "utf-8", "utf-8")
-    except UnicodeDecodeError:
-        pass
-    return _detect(data, allowed)
+    except UnicodeDecodeError as error:
+        first_error = error.start
+    return _detect(data, allowed, hint, first_error)
 
 
 def _decode_as_caller(data: bytes, encoding: str) -> Decoded | Issue:
@@ -525,27 +573,201 @@ def _undecodable(
     )
 
 
-def _detect(data: bytes, allowed: Collection[str]) -> Decoded | Issue:
+def _detect(
+    data: bytes, allowed: Collection[str], hint: str | None, first_error: int
+) -> Decoded | Issue:
+    names = _allowed_names(allowed)
     sample = _non_ascii_sample(data)
+    readings = _readings(sample, names, hint)
     failures: dict[str, UnicodeDecodeError] = {}
-    for candidate in _candidates(data, sample, allowed):
-        # The sample holds the file's non-ASCII lines: a candidate that cannot
-        # decode it is out, and costs no decode of the whole file.
-        if not _decodes(sample, candidate):
-            continue
+    for index, reading in enumerate(readings[:_MAX_ATTEMPTS]):
         try:
-            return Decoded(data.decode(candidate), candidate, "detected")
+            text = data.decode(reading.codec)
         except UnicodeDecodeError as error:
-            failures[candidate] = error
-            if len(failures) == _MAX_ATTEMPTS:
-                break
+            failures[reading.codec] = error
+            continue
+        mixed = _mixed_encodings(data, first_error, reading.codec)
+        if mixed is not None:
+            return mixed
+        close = _close_call(data, reading, readings[index + 1 :])
+        return Decoded(text, reading.codec, "detected", warnings=close)
     try:
         if "cp1252" in failures:
             raise failures["cp1252"]
-        return Decoded(data.decode("cp1252"), "cp1252", "fallback")
+        text = data.decode("cp1252")
     except UnicodeDecodeError as error:
         context = "The file is not UTF-8 and no allowed encoding fits it"
         return _undecodable(data, "cp1252", context, error)
+    mixed = _mixed_encodings(data, first_error, "cp1252")
+    if mixed is not None:
+        return mixed
+    warning = _guessed(
+        "The file is not UTF-8 and no allowed encoding fits it, so it was read as "
+        f"{describe_encoding('cp1252')}; check that accented names look right, "
+        "or save it as CSV UTF-8 and upload it again.",
+        "cp1252",
+    )
+    return Decoded(text, "cp1252", "fallback", warnings=(warning,))
+
+
+def _allowed_names(allowed: Collection[str]) -> list[str]:
+    try:
+        return list(dict.fromkeys(codecs.lookup(name).name for name in allowed))
+    except LookupError as error:
+        raise ValueError(f"allowed holds an unknown encoding: {error}") from None
+
+
+@attrs.frozen
+class _Reading:
+    """One candidate's reading of the sample: its codec and text, and its score."""
+
+    codec: str
+    text: str
+    score: float
+
+
+def _readings(sample: bytes, names: list[str], hint: str | None) -> list[_Reading]:
+    """The distinct readings of the sample, most plausible first.
+
+    Candidates that read the sample alike ("José;Müller" in cp1252 and cp1250) are
+    one reading, under the earliest allowed name.
+    """
+    from userimport import _plausibility
+
+    hinted = _hinted(hint)
+    texts: dict[str, str] = {}
+    for codec in names:
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _C1_CONTROL.search(text) is None:
+            texts.setdefault(text, codec)
+    # Lines that every reading reads alike tell nothing: the lines scored are the
+    # first that differ, up to 1 KB (the lines of the sample are the same in
+    # every reading, as line breaks are ASCII bytes in every allowed encoding).
+    split = {text: text.split("\n") for text in texts}
+    columns = list(zip(*split.values(), strict=False))
+    differing = [i for i, line in enumerate(columns) if len(set(line)) > 1]
+    chosen: list[int] = []
+    size = 0
+    for i in differing:
+        size += len(columns[i][0]) + 1
+        if size > _SCORE_BYTES and chosen:
+            break
+        chosen.append(i)
+    readings = []
+    for rank, (text, codec) in enumerate(texts.items()):
+        lines = split[text]
+        scored = "\n".join(lines[i] for i in chosen if i < len(lines))
+        score = _plausibility.score(scored, codec)
+        if codec in hinted:
+            score += _HINT_BONUS
+        if codec == "cp1252":
+            score += _CP1252_PRIOR
+        # Earlier names win exact ties.
+        readings.append(_Reading(codec, text, score - rank * 1e-6))
+    ranked = sorted(readings, key=lambda reading: -reading.score)
+    if len(ranked) > 1 and ranked[0].score - ranked[1].score < _plausibility.CLOSE:
+        ranked = _with_chardet(sample, names, ranked)
+    return ranked
+
+
+def _hinted(hint: str | None) -> tuple[str, ...]:
+    """The encodings a language hint makes likelier (``"pt-BR"`` as ``"pt"``)."""
+    if not hint:
+        return ()
+    from userimport._plausibility import HINTS
+
+    tag = hint.replace("_", "-").casefold()
+    return HINTS.get(tag) or HINTS.get(tag.partition("-")[0], ())
+
+
+def _with_chardet(
+    sample: bytes, names: list[str], readings: list[_Reading]
+) -> list[_Reading]:
+    """The readings with chardet's first answer among them a little ahead."""
+    # Imported here, not at the top: chardet takes longer to import than the rest
+    # of the package, and only a close call needs it.
+    import chardet
+
+    results = chardet.detect_all(
+        sample,
+        include_encodings=sorted({*names, *_ISO_TO_WINDOWS}),
+        ignore_threshold=True,
+        prefer_superset=False,
+        compat_names=True,
+    )
+    candidates = {reading.codec for reading in readings}
+    for result in results:
+        name = _codec_name(result["encoding"])
+        name = _ISO_TO_WINDOWS.get(name or "", name)
+        if name in candidates:
+            return sorted(
+                (
+                    attrs.evolve(r, score=r.score + _CHARDET_BONUS)
+                    if r.codec == name
+                    else r
+                    for r in readings
+                ),
+                key=lambda reading: -reading.score,
+            )
+    return readings
+
+
+def _close_call(
+    data: bytes, chosen: _Reading, others: list[_Reading]
+) -> tuple[Issue, ...]:
+    """The ``encoding_guessed`` warning when another reading was almost as good, or
+    when the best reading still holds a word that no name could be (the file is in
+    an encoding outside the allow-list, or damaged)."""
+    from userimport._plausibility import CLOSE, implausible_word
+
+    for other in others[:_MAX_ATTEMPTS]:
+        if chosen.score - other.score >= CLOSE:
+            break
+        if not _decodes(data, other.codec):
+            continue
+        ours, theirs = _first_difference(chosen.text, other.text)
+        return (
+            _guessed(
+                "The file is not UTF-8; it was read as "
+                f'{describe_encoding(chosen.codec)}, where a name reads "{ours}", '
+                f"but it may be {describe_encoding(other.codec)}, where it reads "
+                f'"{theirs}". Check the names, or save the file as CSV UTF-8 and '
+                "upload it again.",
+                chosen.codec,
+            ),
+        )
+    odd = implausible_word(chosen.text)
+    if odd is None:
+        return ()
+    return (
+        _guessed(
+            "The file is not UTF-8; it was read as "
+            f'{describe_encoding(chosen.codec)}, the best fit, but "{odd}" is no '
+            "name: the file may be in another encoding. Check the names, or save "
+            "the file as CSV UTF-8 and upload it again.",
+            chosen.codec,
+        ),
+    )
+
+
+def _guessed(message: str, encoding: str) -> Issue:
+    return Issue.warning(IssueCode.ENCODING_GUESSED, message, value=encoding)
+
+
+def _first_difference(first: str, second: str) -> tuple[str, str]:
+    """The first word that two readings of the same bytes read differently."""
+    from userimport._plausibility import words
+
+    for line, other in zip(first.splitlines(), second.splitlines(), strict=False):
+        if line != other:
+            for word, other_word in zip(words(line), words(other), strict=False):
+                if word != other_word:
+                    return word, other_word
+            return line, other
+    return first, second
 
 
 def _decodes(data: bytes, codec: str) -> bool:
@@ -556,75 +778,100 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
-def _candidates(data: bytes, sample: bytes, allowed: Collection[str]) -> list[str]:
-    """Allowed codec names in the order to try: chardet's ranking, then the rest."""
-    try:
-        allowed_names = [codecs.lookup(name).name for name in allowed]
-    except LookupError as error:
-        raise ValueError(f"allowed holds an unknown encoding: {error}") from None
-    if not allowed_names:
-        return []
-    # Imported here, not at the top: chardet takes longer to import than the rest
-    # of the package, and most uploads are UTF-8 and never need it.
-    import chardet
+def _mixed_encodings(data: bytes, first_error: int, legacy: str) -> Issue | None:
+    """``mixed_encodings`` when some rows are UTF-8 and others are not.
 
-    c1 = _C1Check(data)
-    results = chardet.detect_all(
-        sample,
-        include_encodings=sorted(set(allowed_names)),
-        ignore_threshold=True,
-        prefer_superset=False,
-        compat_names=True,
-    )
-    scores: dict[str, float] = {}
-    for result in results:
-        name = _codec_name(result["encoding"])
-        if name in _ISO_TO_WINDOWS and c1.present:
-            name = _ISO_TO_WINDOWS[name]
-        if name in allowed_names and name not in scores:
-            scores[name] = float(result["confidence"] or 0.0)
-    ranked = sorted(scores, key=lambda name: -scores[name])
-    if ranked and "cp1252" in scores and ranked[0] != "cp1252":
-        best = ranked[0]
-        if scores["cp1252"] >= _CP1252_PREFERENCE * scores[best] or _same_text(
-            sample, best, "cp1252"
-        ):
-            ranked.remove("cp1252")
-            ranked.insert(0, "cp1252")
-    # Encodings chardet left out are still tried (its ranking of a few names is
-    # weak evidence), except an ISO-8859 one on a file with C1 bytes.
-    rest = [
-        name
-        for name in dict.fromkeys(allowed_names)
-        if name not in scores and not (name in _ISO_TO_WINDOWS and c1.present)
-    ]
-    return ranked + rest
-
-
-class _C1Check:
-    """Whether the file has bytes 0x80-0x9F; computed once, only when asked."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._present: bool | None = None
-
-    @property
-    def present(self) -> bool:
-        if self._present is None:
-            self._present = self._data.translate(_MARK_C1).find(0x80) >= 0
-        return self._present
-
-
-def _same_text(sample: bytes, first: str, second: str) -> bool:
-    """Whether two codecs read the sample alike (then the name is all they differ in).
-
-    "José;Müller" is the same text in cp1250 and cp1252, where chardet often
-    ranks cp1250 first; the file is then reported as the more common cp1252.
+    A row is UTF-8 when it holds a UTF-8 multi-byte sequence, decodes as UTF-8,
+    and reads more plausibly so than in the legacy encoding chosen for the file
+    (a cp1250 row may happen to be valid UTF-8, and then reads worse). Two exports
+    pasted together read in one encoding would turn one half into mojibake
+    ("JosĂ©"), which nobody would catch in a review of accented names.
     """
-    try:
-        return sample.decode(first) == sample.decode(second)
-    except UnicodeDecodeError:
-        return False
+    # Decoding with errors ignored keeps exactly the valid UTF-8 sequences: when
+    # they are all ASCII, no row can be UTF-8 (a fast test at C speed).
+    if data.decode("utf-8", "ignore").isascii():
+        return None
+    from userimport._plausibility import score
+
+    utf8_rows: list[int] = []
+    position = 0
+    for _ in range(_MIXED_LINES):
+        match = _UTF8_SEQUENCE.search(data, position)
+        if match is None or len(utf8_rows) == _MIXED_SHOWN:
+            break
+        start, end = _line_bounds(data, match.start())
+        position = end + 1
+        line = data[start:end]
+        try:
+            as_utf8 = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        try:
+            as_legacy = line.decode(legacy)
+        except UnicodeDecodeError:
+            utf8_rows.append(start)
+            continue
+        if score(as_utf8) > score(as_legacy, legacy):
+            utf8_rows.append(start)
+    if not utf8_rows:
+        return None
+    other_rows: list[int] = []
+    position = _line_bounds(data, first_error)[0]
+    while len(other_rows) < _MIXED_SHOWN and position < len(data):
+        try:
+            data[position:].decode("utf-8")
+        except UnicodeDecodeError as error:
+            start, end = _line_bounds(data, position + error.start)
+            other_rows.append(start)
+            position = end + 1
+        else:
+            break
+    utf8, other = _row_numbers(data, utf8_rows), _row_numbers(data, other_rows)
+    return Issue.error(
+        IssueCode.MIXED_ENCODINGS,
+        f"The file mixes two encodings: {_rows(utf8)} in UTF-8, {_rows(other)} in "
+        f"another one (perhaps {describe_encoding(legacy)}), as when two exports are "
+        "pasted together. Save the whole file as CSV UTF-8 and upload it again.",
+    )
+
+
+def _rows(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers))
+    return f"row {shown}" if len(numbers) == 1 else f"rows {shown}"
+
+
+def _line_bounds(data: bytes, at: int) -> tuple[int, int]:
+    """The start and end (before the line break) of the line holding ``data[at]``."""
+    start = max(data.rfind(b"\n", 0, at), data.rfind(b"\r", 0, at)) + 1
+    ends = [e for e in (data.find(b"\n", at), data.find(b"\r", at)) if e >= 0]
+    return start, min(ends) if ends else len(data)
+
+
+def _row_numbers(data: bytes, starts: list[int]) -> list[int]:
+    """The spreadsheet row numbers of lines starting at ``starts``.
+
+    Every record is a row, blank ones included; a line break inside quotes does
+    not start one (quotes, line breaks and delimiters are ASCII bytes in every
+    allowed encoding, never part of a multi-byte character).
+    """
+    wanted = sorted(set(starts))
+    numbers: dict[int, int] = {}
+    row, inside, previous = 1, False, 0
+    breaks = _LINE_BREAKS.finditer(data, 0, wanted[-1]) if wanted else iter(())
+    pending = iter(wanted)
+    target = next(pending, None)
+    for found in breaks:
+        inside ^= data.count(b'"', previous, found.start()) % 2 == 1
+        previous = found.end()
+        if not inside:
+            row += 1
+        while target is not None and target <= previous:
+            numbers[target] = row
+            target = next(pending, None)
+    while target is not None:
+        numbers[target] = row
+        target = next(pending, None)
+    return [numbers[start] for start in starts]
 
 
 def _codec_name(name: str | None) -> str | None:

@@ -37,6 +37,7 @@ class IssueCode(str, enum.Enum):
     DUPLICATE_COLUMNS = "duplicate_columns"
     NO_ROWS = "no_rows"
     TOO_MANY_ROWS = "too_many_rows"
+    MIXED_ENCODINGS = "mixed_encodings"
     # File-level warnings.
     UNKNOWN_COLUMNS = "unknown_columns"
     ENCODING_GUESSED = "encoding_guessed"
@@ -83,6 +84,8 @@ _DESCRIPTIONS: dict[IssueCode, str] = {
     IssueCode.NO_ROWS: "The file has a header but no user rows.",
     IssueCode.TOO_MANY_ROWS: "The file has more rows than `max_rows` "
     "(200 by default); nothing is imported.",
+    IssueCode.MIXED_ENCODINGS: "Some rows are UTF-8 and others are in another "
+    "encoding, as when two exports are pasted together.",
     IssueCode.UNKNOWN_COLUMNS: "Some header cells name no known column; "
     "those columns are ignored (warning).",
     IssueCode.ENCODING_GUESSED: "The encoding was guessed; check that accented "
@@ -129,6 +132,7 @@ FILE_ERROR_CODES = frozenset(
         IssueCode.DUPLICATE_COLUMNS,
         IssueCode.NO_ROWS,
         IssueCode.TOO_MANY_ROWS,
+        IssueCode.MIXED_ENCODINGS,
     }
 )
 

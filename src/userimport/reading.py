@@ -29,7 +29,6 @@ from userimport.decoding import (
     Decoded,
     Readable,
     decode,
-    describe_encoding,
     read_limited,
     sniff_binary,
 )
@@ -319,17 +318,10 @@ class _Reader:
         self.max_rows = max_rows
         self.mapping = mapping
         self.warnings: list[Issue] = []
-        if decoded is not None and decoded.guessed:
-            self.warnings.append(
-                Issue.warning(
-                    IssueCode.ENCODING_GUESSED,
-                    f"The file's encoding was guessed as "
-                    f"{describe_encoding(decoded.encoding)}; check that accented "
-                    "names look right, or save the file as CSV (UTF-8) and upload "
-                    "it again.",
-                    value=decoded.encoding,
-                )
-            )
+        if decoded is not None:
+            # encoding_guessed, when another encoding read the names almost as
+            # plausibly (decoding builds it: it knows both readings).
+            self.warnings.extend(decoded.warnings)
 
     def upload(
         self,
