@@ -56,6 +56,7 @@ def test_file_error_codes_are_the_spec_list() -> None:
         "duplicate_columns",
         "no_rows",
         "too_many_rows",
+        "mixed_encodings",
     } == {code.value for code in FILE_ERROR_CODES}
 
 

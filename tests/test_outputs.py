@@ -453,7 +453,8 @@ def test_error_report_of_an_unreadable_file_holds_the_file_problems() -> None:
 def test_error_report_does_not_repeat_file_warnings_of_a_readable_file() -> None:
     """Unknown columns and a guessed encoding are gone from a report, which is UTF-8
     with known columns only, so their warnings are not written."""
-    data = "first_name;last_name;email;Notes\r\nJosé;Núñez;jose@example.org;x\r\n"
+    # "Nuñez" is a close call between cp1252 and cp1250, which warns.
+    data = "first_name;last_name;email;Notes\r\nJan;Nuñez;jan@example.org;x\r\n"
     preview = prepare(
         data.encode("cp1252"), actor=SAMPLE_ADMIN, orgs=SAMPLE_ORGS, store=MemoryStore()
     )
