@@ -40,13 +40,15 @@ import functools
 import importlib.util
 import io
 import posixpath
-import zipfile
 from collections.abc import Callable, Iterator
-from typing import IO, Final
-from xml.parsers import expat
+from typing import IO, TYPE_CHECKING, Final
 
 from userimport._cell_text import BUILTIN_FORMATS, format_kind, number_text, unescape
 from userimport.issues import Issue, IssueCode
+
+if TYPE_CHECKING:
+    import zipfile
+    from xml.parsers import expat
 
 __all__ = [
     "MAX_CELLS_PER_BYTE",
@@ -174,6 +176,10 @@ def open_sheet(
         old .xls, over a limit); ``None`` when ``content`` is no Excel workbook
         (text, or another kind of file, left to the CSV path's sniffing).
     """
+    # zipfile and expat are imported by the functions that use them: a CSV upload
+    # never loads them.
+    import zipfile
+
     if content.startswith(_OLE_MAGIC):
         return _ole_issue(content)
     if not content.startswith(_ZIP_MAGIC):
@@ -261,6 +267,8 @@ class _Parts:
 
 
 def _feed(parser: expat.XMLParserType, stream: IO[bytes], name: str) -> None:
+    from xml.parsers import expat
+
     try:
         while chunk := stream.read(_CHUNK):
             parser.Parse(chunk, False)
@@ -270,6 +278,8 @@ def _feed(parser: expat.XMLParserType, stream: IO[bytes], name: str) -> None:
 
 
 def _xml_issue(name: str, error: expat.ExpatError) -> Issue:
+    from xml.parsers import expat
+
     return _malformed(
         f"This workbook is damaged: its part {name} is not well-formed XML "
         f"({expat.ErrorString(error.code)}, line {error.lineno}); {_SAVE_AGAIN}."
@@ -291,6 +301,8 @@ def _parser(*, namespaces: bool = True) -> expat.XMLParserType:
     entity expansion ("billion laughs") and external entities before they start.
     No spreadsheet program writes one.
     """
+    from xml.parsers import expat
+
     parser = expat.ParserCreate(namespace_separator=" " if namespaces else None)
     parser.buffer_text = True
     parser.buffer_size = _CHUNK
@@ -643,6 +655,9 @@ class Sheet:
             WorkbookError: The sheet is damaged or over a limit; the issue says
                 which.
         """
+        import zipfile
+        from xml.parsers import expat
+
         ready: list[tuple[int, list[str]]] = []
         parser = _parser(namespaces=False)
         (
