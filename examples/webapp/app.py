@@ -100,7 +100,7 @@ from userimport import (
 from userimport.hierarchy import organizations_from_csv
 from userimport.outputs import TEMPLATE_LANGUAGES, list_separator
 from userimport.persistence import FieldValue
-from userimport.reading import DEFAULT_MAX_ROWS, MAX_CELL_LENGTH, read_upload
+from userimport.reading import DEFAULT_MAX_ROWS, read_upload
 from userimport.schema import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from userimport.sql import SQLStore
 
@@ -959,7 +959,6 @@ def _review_page(
         filters=filters,
         shown=shown if any(value == shown for value, _, _ in filters) else "all",
         done_unavailable=_done_unavailable(preview),
-        max_cell=MAX_CELL_LENGTH,
         message=message,
         checked=checked,
         changed=frozenset(changed),

@@ -928,7 +928,7 @@ def inputs(page: str) -> dict[str, str]:
     return {
         name: html.unescape(value)
         for name, value in re.findall(
-            r'<input type="text" name="(e\.\d+\.\w+)" value="([^"]*)"', page
+            r'<input name="(e\.\d+\.\w+)" value="([^"]*)"', page
         )
     }
 
