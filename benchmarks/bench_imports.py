@@ -15,23 +15,28 @@ pytest run loads its plugin, so:
    ``-p no:cacheprovider``, with the package's pytest plugin and hypothesis hook
    active, and with both disabled (``-p no:userimport`` and
    ``HYPOTHESIS_NO_PLUGINS=1``, which makes hypothesis skip every entry point of
-   its ``hypothesis`` group). Timed in CPU time of the pytest process. Target:
-   <= +50 ms. The same with a test module that imports hypothesis is measured too
-   (same target), and the trivial run with the plugin alone and the hook alone,
-   for information. The hook runs in the trivial run too: hypothesis' own pytest
-   plugin imports hypothesis at the end of every session (6.170 does, for its
-   terminal summary), and hypothesis calls the hooks of its entry points when
-   imported. What the hook costs is attrs and the two modules of the classes it
-   registers, and hypothesis' module of type strategies, which
-   ``register_type_strategy`` imports.
+   its ``hypothesis`` group). Timed in CPU time of the whole pytest process.
+   Target: <= +50 ms. The same with a test module that imports hypothesis is
+   measured too (same target). The hook runs in the trivial run as well:
+   hypothesis' own pytest plugin imports hypothesis at the end of every session
+   (6.170 does, for its terminal summary), and hypothesis calls the hooks of its
+   entry points when it is imported.
+3. For information, what the plugin and the hook add, timed inside a fresh
+   interpreter, which is far less noisy than a whole pytest run: loading the
+   plugin after pytest, and the hook's import and registration after hypothesis.
+   The hook's cost is attrs, the two modules of the classes it registers, and the
+   module of type strategies that hypothesis' ``register_type_strategy`` imports.
 
-Every round runs each command once per try in turn (best of ``TRIES``), so a busier
-period slows them all alike; a ratio or difference is the median over the rounds of
-that round's, as ``benchmarks/common.py`` does in process.
+Every round runs the actions in turn, try after try (best of ``TRIES``, or of
+``PYTEST_TRIES`` for the pytest runs), so a busier period slows them all alike; a
+ratio or difference is the median over the rounds of that round's, as
+``benchmarks/common.py`` does in process. The trivial pytest run is also timed
+twice disabled, side by side with itself: that difference, zero but for the
+machine's noise, is shown beside the figure to judge it by.
 
 The interpreters import compiled bytecode, as they do from an installed wheel: they
 write and read it in a temporary ``PYTHONPYCACHEPREFIX`` (never in the working
-tree), whatever ``PYTHONDONTWRITEBYTECODE`` says, and a warm-up run of each command
+tree), whatever ``PYTHONDONTWRITEBYTECODE`` says, and a warm-up run of each action
 fills it. Without bytecode, every import of the package's own modules would compile
 them from source, while its dependencies' bytecode was compiled when they were
 installed.
@@ -50,16 +55,21 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import attrs
 from common import Figure, SideBySide, print_figures
 
 IMPORT_ROUNDS = 15
-PYTEST_ROUNDS = 11
+PYTEST_ROUNDS = 9
 TRIES = 3
+#: A pytest run takes a third of a second, long enough for other work on a shared
+#: machine to slow some runs: each round keeps the best of more tries.
+PYTEST_TRIES = 5
 IMPORT_TARGET = 2.0  # x import attrs
 PLUGIN_TARGET = 0.050  # seconds added to a trivial pytest run
 
-#: Code that prints the CPU time of one import statement, in nanoseconds.
-TIMED_IMPORT = (
+#: Code that prints the CPU time of a statement, after a setup, in nanoseconds.
+TIMED = (
+    "{setup}\n"
     "import time\n"
     "start = time.process_time_ns()\n"
     "{statement}\n"
@@ -73,11 +83,63 @@ EAGER = (
     "import userimport, userimport.flow, userimport.serialization,"
     " chardet, email_validator"
 )
+HOOK = (
+    "from userimport._hypothesis_hook import _hypothesis_setup_hook\n"
+    "_hypothesis_setup_hook()"
+)
 
 TRIVIAL_TEST = "def test_trivial():\n    assert True\n"
 HYPOTHESIS_TEST = (
     "import hypothesis\n\n\ndef test_trivial():\n    assert hypothesis.__version__\n"
 )
+
+
+@attrs.frozen
+class Statement:
+    """Python code timed inside a fresh interpreter, after an untimed setup."""
+
+    code: str
+    env: Mapping[str, str]
+    setup: str = ""
+
+    def seconds(self) -> float:
+        """CPU seconds of the code, measured inside the interpreter."""
+        program = TIMED.format(setup=self.setup, statement=self.code)
+        result = subprocess.run(
+            [sys.executable, "-c", program],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=self.env,
+        )
+        return int(result.stdout.strip().splitlines()[-1]) / 1e9
+
+
+@attrs.frozen
+class Command:
+    """A command timed as a whole child process."""
+
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    cwd: Path
+
+    def seconds(self) -> float:
+        """CPU seconds (user and system) of the child process, run to its end."""
+        before = _children_cpu()
+        subprocess.run(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return _children_cpu() - before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def environment(pycache: str, **changes: str) -> dict[str, str]:
@@ -92,59 +154,26 @@ def environment(pycache: str, **changes: str) -> dict[str, str]:
     return env
 
 
-def import_seconds(statement: str, *, env: Mapping[str, str]) -> float:
-    """CPU seconds of ``statement`` in a fresh interpreter, measured inside it."""
-    result = subprocess.run(
-        [sys.executable, "-c", TIMED_IMPORT.format(statement=statement)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    return int(result.stdout.strip().splitlines()[-1]) / 1e9
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_seconds(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> float:
-    """CPU seconds (user and system) of a child process run to its end."""
-    before = _children_cpu()
-    subprocess.run(
-        command, cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return _children_cpu() - before
-
-
-Action = tuple[str, Mapping[str, str]] | tuple[Sequence[str], Mapping[str, str], Path]
-
-
 def side_by_side_processes(
-    actions: Mapping[str, Action], *, rounds: int, tries: int = TRIES
+    actions: Mapping[str, Statement | Command], *, rounds: int, tries: int = TRIES
 ) -> SideBySide:
     """Like ``common.side_by_side``, for actions that are fresh processes.
 
-    An action is an import statement and its environment (timed inside its
-    interpreter), or a command with its environment and folder (timed as the
-    whole child process).
+    A round's tries alternate between the actions, in turn forwards and backwards
+    (A B, B A, A B, ...), so that a change of the machine's load during the round
+    weighs on every action alike; each action keeps its best try of the round.
     """
-
-    def once(action: Action) -> float:
-        if len(action) == 2:
-            statement, env = action
-            assert isinstance(statement, str)
-            return import_seconds(statement, env=env)
-        command, env, cwd = action
-        return run_seconds(command, cwd=cwd, env=env)
-
     for action in actions.values():
-        once(action)  # warm-up: compiled bytecode, the disk cache
+        action.seconds()  # warm-up: compiled bytecode, the disk cache
+    names = list(actions)
     times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(rounds):
-        for name, action in actions.items():
-            times[name].append(min(once(action) for _ in range(tries)))
+        best = dict.fromkeys(names, float("inf"))
+        for attempt in range(tries):
+            for name in names if attempt % 2 == 0 else reversed(names):
+                best[name] = min(best[name], actions[name].seconds())
+        for name in names:
+            times[name].append(best[name])
     return SideBySide(
         seconds={name: statistics.median(ts) for name, ts in times.items()},
         rounds=times,
@@ -161,13 +190,18 @@ def figures_import(*, rounds: int = IMPORT_ROUNDS) -> list[Figure]:
     """``import userimport`` against ``import attrs``, in fresh interpreters."""
     with tempfile.TemporaryDirectory() as pycache:
         env = environment(pycache)
+        no_hooks = environment(pycache, HYPOTHESIS_NO_PLUGINS="1")
         timed = side_by_side_processes(
             {
-                "attrs": ("import attrs", env),
-                "userimport": ("import userimport", env),
-                "values": (VALUES, env),
-                "flow": ("from userimport import prepare", env),
-                "eager": (EAGER, env),
+                "attrs": Statement("import attrs", env),
+                "userimport": Statement("import userimport", env),
+                "values": Statement(VALUES, env),
+                "flow": Statement("from userimport import prepare", env),
+                "eager": Statement(EAGER, env),
+                "plugin": Statement(
+                    "import userimport._pytest_plugin", env, setup="import pytest"
+                ),
+                "hook": Statement(HOOK, no_hooks, setup="import hypothesis"),
             },
             rounds=rounds,
         )
@@ -195,51 +229,47 @@ def figures_import(*, rounds: int = IMPORT_ROUNDS) -> list[Figure]:
             f"{timed.ratio('eager', 'attrs'):.2f}x import attrs"
             f" ({ms['eager']:.1f} ms CPU)",
         ),
+        Figure(
+            "  loading the pytest plugin; the hypothesis hook (import, registration)",
+            f"{ms['plugin']:.1f} ms; {ms['hook']:.1f} ms CPU",
+        ),
     ]
 
 
 def figures_pytest(*, rounds: int = PYTEST_ROUNDS) -> list[Figure]:
     """A host's trivial pytest run with the plugin and hook active and disabled."""
     pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    without_plugin = [*pytest, "-p", "no:userimport"]
     result = []
     with tempfile.TemporaryDirectory() as folder:
         pycache = os.path.join(folder, "pycache")
-        with_hook = environment(pycache)
-        without_hook = environment(pycache, HYPOTHESIS_NO_PLUGINS="1")
-        for label, test, apart in (
-            ("one trivial test", TRIVIAL_TEST, True),
-            ("a test module importing hypothesis", HYPOTHESIS_TEST, False),
+        active = environment(pycache)
+        disabled = environment(pycache, HYPOTHESIS_NO_PLUGINS="1")
+        for label, test in (
+            ("one trivial test", TRIVIAL_TEST),
+            ("a test module importing hypothesis", HYPOTHESIS_TEST),
         ):
             cwd = Path(folder, label.replace(" ", "-"))
             cwd.mkdir()
             (cwd / "test_host.py").write_text(test)
-            runs: dict[str, Action] = {
-                "disabled": (without_plugin, without_hook, cwd),
-                "active": (pytest, with_hook, cwd),
-            }
-            if apart:
-                runs["plugin"] = (pytest, without_hook, cwd)
-                runs["hook"] = (without_plugin, with_hook, cwd)
-            timed = side_by_side_processes(runs, rounds=rounds)
+            off = Command([*pytest, "-p", "no:userimport"], disabled, cwd)
+            runs = {"disabled": off, "active": Command(pytest, active, cwd)}
+            if test == TRIVIAL_TEST:
+                runs["disabled again"] = off
+            timed = side_by_side_processes(runs, rounds=rounds, tries=PYTEST_TRIES)
             added = _difference(timed, "active", "disabled")
+            noise = ""
+            if "disabled again" in runs:
+                same = _difference(timed, "disabled again", "disabled")
+                noise = f"; disabled twice {same * 1000:+.1f} ms"
             result.append(
                 Figure(
                     f"pytest run, {label}: plugin and hook active - disabled",
                     f"{added * 1000:+.1f} ms CPU"
-                    f" ({timed.seconds['disabled'] * 1000:.0f} ms disabled)",
+                    f" ({timed.seconds['disabled'] * 1000:.0f} ms disabled{noise})",
                     f"<= +{PLUGIN_TARGET * 1000:g} ms",
                     added <= PLUGIN_TARGET,
                 )
             )
-            if apart:
-                result.append(
-                    Figure(
-                        "  the plugin alone; the hook alone",
-                        f"{_difference(timed, 'plugin', 'disabled') * 1000:+.1f} ms;"
-                        f" {_difference(timed, 'hook', 'disabled') * 1000:+.1f} ms",
-                    )
-                )
     return result
 
 
