@@ -181,7 +181,7 @@ def row_defect_files(draw: st.DrawFn) -> tuple[bytes, frozenset[IssueCode]]:
             continue
         elif code is IssueCode.DUPLICATE_EMAIL:
             # The same address as an earlier valid row, maybe in other case: the
-            # key is case-folded (SPEC §2), and only the later row is at fault.
+            # key ignores case, and only the later row is at fault.
             cells = dict(draw(st.sampled_from(sources)))
             address = cells["email"]
             if address.isascii():
@@ -220,7 +220,7 @@ _EMPTY_FILES: Final = (
     codecs.BOM_UTF8,
 )
 
-# Signatures of files that are not CSV text (SPEC §3.2), each followed by any bytes.
+# Signatures of files that are not CSV text, each followed by any bytes.
 _BINARY_HEADS: Final = (
     b"PK\x03\x04\x14\x00\x06\x00xl/workbook.xml",  # Excel XLSX
     b"PK\x03\x04\x14\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet",

@@ -114,7 +114,7 @@ def write(layout: Layout, records: Sequence[Sequence[str]]) -> str:
 
 
 def _fits_bomless_utf16(text: str) -> bool:
-    """Whether BOM-less UTF-16 of ``text`` shows by its NUL bytes (SPEC §3.3).
+    """Whether BOM-less UTF-16 of ``text`` shows by its NUL bytes.
 
     ASCII and Latin-1 characters leave a NUL in the high byte of their code unit;
     the reader recognises BOM-less UTF-16 when enough code units do and no unit has

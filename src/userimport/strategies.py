@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the tests of applications that use userimport (SPEC §8).
+"""Hypothesis strategies for the tests of applications that use userimport.
 
 Install the ``testing`` extra (``pip install userimport[testing]``); this module is
 never imported by ``userimport`` itself.
@@ -11,7 +11,8 @@ never imported by ``userimport`` itself.
 - :func:`org_trees`: valid :class:`~userimport.hierarchy.OrgTree` values.
 - :func:`csv_files`: whole valid uploads, ``(data, orgs, actor)``: ``prepare`` on
   ``data`` with ``orgs``, ``actor`` and an empty ``MemoryStore`` finds no error
-  (SPEC §10). :func:`valid_uploads` draws the same files with the users they hold.
+  with the default options. :func:`valid_uploads` draws the same files with the
+  users they hold.
 - :func:`defective_csv_files`: ``(data, codes)``: files with known defects and the
   exact set of issue codes ``prepare`` reports for them against :data:`SAMPLE_ORGS`,
   :data:`SAMPLE_MANAGER` and an empty ``MemoryStore``, with the default options.
@@ -308,7 +309,7 @@ def valid_uploads(*, max_users: int = 8) -> st.SearchStrategy[ValidUpload]:
 
 
 def csv_files(*, max_users: int = 8) -> st.SearchStrategy[tuple[bytes, OrgTree, Actor]]:
-    """Whole valid uploads, ``(data, orgs, actor)`` (SPEC §9, §10).
+    """Whole valid uploads, ``(data, orgs, actor)``.
 
     ``prepare(data, actor=actor, orgs=orgs, store=MemoryStore())`` finds no error.
     See :func:`valid_uploads` for what varies, and for the users each file holds.
