@@ -49,6 +49,7 @@ class IssueCode(str, enum.Enum):
     INVALID_CHARACTERS = "invalid_characters"
     INVALID_EMAIL = "invalid_email"
     DUPLICATE_EMAIL = "duplicate_email"
+    CONFUSABLE_EMAIL = "confusable_email"
     EMAIL_EXISTS = "email_exists"
     EMAIL_TAKEN = "email_taken"
     UNKNOWN_ORGANIZATION = "unknown_organization"
@@ -101,6 +102,9 @@ _DESCRIPTIONS: dict[IssueCode, str] = {
     IssueCode.INVALID_EMAIL: "The email address is not valid.",
     IssueCode.DUPLICATE_EMAIL: "The same email appears in an earlier row "
     "(compared without case).",
+    IssueCode.CONFUSABLE_EMAIL: "The email looks the same as another row's or an "
+    "existing user's (a look-alike letter, such as a Cyrillic a) but is a "
+    "different user (warning).",
     IssueCode.EMAIL_EXISTS: "A user you manage already has this email; "
     "its severity follows `on_existing`.",
     IssueCode.EMAIL_TAKEN: "A user outside the organizations you manage "
