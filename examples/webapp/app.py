@@ -62,6 +62,7 @@ from flask_babel import (  # type: ignore[import-untyped]
     Babel,
     gettext,
     lazy_gettext,
+    lazy_pgettext,
     ngettext,
     refresh,
 )
@@ -174,10 +175,10 @@ ROLE_TITLES: Final[Mapping[Role, str]] = {
 
 #: What the review's action column says for each action.
 ACTION_TITLES: Final[Mapping[Action, str]] = {
-    Action.CREATE: lazy_gettext("create"),
-    Action.UPDATE: lazy_gettext("update"),
-    Action.SKIP: lazy_gettext("skip"),
-    Action.INVALID: lazy_gettext("invalid"),
+    Action.CREATE: lazy_pgettext("action", "create"),
+    Action.UPDATE: lazy_pgettext("action", "update"),
+    Action.SKIP: lazy_pgettext("action", "skip"),
+    Action.INVALID: lazy_pgettext("action", "invalid"),
 }
 
 #: How the review's filter names the problems a row can have (by issue code).

@@ -1359,12 +1359,12 @@ def test_the_template_follows_the_pages_language(admin: Admin) -> None:
     assert "es-MX" == first.group(1)
 
 
-def catalog_of(path: Path) -> dict[object, object]:
-    """A ``.po`` catalog: each message id with its translation."""
+def catalog_of(path: Path) -> dict[tuple[str | None, object], object]:
+    """A ``.po`` catalog: each message (its context and id) with its translation."""
     from babel.messages.pofile import read_po
 
     with path.open("rb") as file:
-        return {m.id: m.string for m in read_po(file) if m.id}
+        return {(m.context, m.id): m.string for m in read_po(file) if m.id}
 
 
 TRANSLATIONS = EXAMPLES / "webapp" / "translations"
@@ -1379,16 +1379,22 @@ def test_every_word_of_the_pages_is_in_the_catalog() -> None:
     found = extract_from_dir(
         str(EXAMPLES / "webapp"),
         method_map=[("app.py", "python"), ("templates/**.html", "jinja2")],
-        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
+        keywords={
+            "_": None,
+            "gettext": None,
+            "ngettext": (1, 2),
+            "lazy_gettext": None,
+            "lazy_pgettext": ((1, "c"), 2),
+        },
     )
-    extracted = {text for _, _, text, _, _ in found}
+    extracted = {(context, text) for _, _, text, _, context in found}
     assert extracted == set(catalog_of(SPANISH / "messages.po"))
 
 
 def test_every_word_is_translated_with_its_placeholders() -> None:
     """No translation is empty or fuzzy, and none lost or invented a placeholder."""
     pattern = re.compile(r"%\(\w+\)[sd]")
-    for english, spanish in catalog_of(SPANISH / "messages.po").items():
+    for (_, english), spanish in catalog_of(SPANISH / "messages.po").items():
         sources = english if isinstance(english, tuple) else (english,)
         targets = spanish if isinstance(spanish, tuple) else (spanish,)
         assert all(targets), english
@@ -1405,8 +1411,11 @@ def test_the_compiled_catalog_says_what_the_source_says() -> None:
 
     with (SPANISH / "messages.mo").open("rb") as file:
         compiled = gettext.GNUTranslations(file)
-    for english, spanish in catalog_of(SPANISH / "messages.po").items():
-        if isinstance(english, tuple):
+    for (context, english), spanish in catalog_of(SPANISH / "messages.po").items():
+        if context is not None:
+            assert isinstance(english, str)
+            assert spanish == compiled.pgettext(context, english)
+        elif isinstance(english, tuple):
             assert isinstance(spanish, tuple)
             assert spanish[0] == compiled.ngettext(english[0], english[1], 1)
             assert spanish[-1] == compiled.ngettext(english[0], english[1], 5)

@@ -941,7 +941,7 @@ READ_PROGRESS = "() => sessionStorage.getItem('progress')"
 DOCS_SCREENSHOTS = os.environ.get("USERIMPORT_WEBAPP_SCREENSHOTS")
 
 WIDTHS = {
-    "desktop": {"width": 1280, "height": 800},
+    "desktop": {"width": 1024, "height": 720},
     "phone": {"width": 390, "height": 844},
 }
 
