@@ -201,13 +201,18 @@ def row_defect_files(draw: st.DrawFn) -> tuple[bytes, frozenset[IssueCode]]:
     layout = draw(layouts())
     text = write(layout, records)
     # Valid rows name their organization by id (ASCII); a defective one stays
-    # unknown however it is read.
-    encoding = draw(encodings(text, layout.delimiter, ascii_references=True))
+    # unknown however it is read. Whether the reading of a legacy file with
+    # accented letters was a close call (the warning encoding_guessed) is the
+    # reader's judgment of the names, so such a file is never drawn in cp1252: the
+    # codes stay exact.
+    encoding = draw(
+        encodings(text, layout.delimiter, ascii_references=True).filter(
+            lambda name: name != "cp1252" or text.isascii()
+        )
+    )
     expected = set(codes)
     if unknown:
         expected.add(IssueCode.UNKNOWN_COLUMNS)
-    if encoding == "cp1252" and not text.isascii():
-        expected.add(IssueCode.ENCODING_GUESSED)
     return encode(text, encoding), frozenset(expected)
 
 

@@ -290,8 +290,8 @@ def valid_uploads(*, max_users: int = 8) -> st.SearchStrategy[ValidUpload]:
     roles, groups and languages.
 
     A cp1252 file with accented letters is read with a guessed encoding, which
-    adds the warning ``encoding_guessed``; an unknown column adds
-    ``unknown_columns``. Neither is an error.
+    adds the warning ``encoding_guessed`` when another reading came close; an
+    unknown column adds ``unknown_columns``. Neither is an error.
 
     Example::
 
@@ -353,8 +353,9 @@ def defective_csv_files() -> st.SearchStrategy[tuple[bytes, frozenset[IssueCode]
       exists outside the manager's subtree), ``ambiguous_organization``,
       ``invalid_role``, ``role_not_allowed``, ``invalid_language``,
       ``wrong_field_count``, and the template's ``example_row``;
-    - with the warnings ``unknown_columns`` (an extra column) and
-      ``encoding_guessed`` (a cp1252 file with accented letters) added to some.
+    - with the warning ``unknown_columns`` (an extra column) added to some.
+      Files with accented letters are drawn in Unicode encodings only, since
+      whether a legacy one adds ``encoding_guessed`` is the reader's judgment.
 
     ``file_too_large`` is not drawn: it takes a file over 2 MiB; test it with a
     small ``ImportOptions(max_bytes=...)``. The codes of the store (``email_exists``,
