@@ -1,9 +1,13 @@
-"""An example web frontend that embeds the import flow: Users, Import (upload,
-review, Done) and "create a single user", on Flask and ``SQLStore`` (SQLite).
+"""An example web frontend that embeds the import flow: Users, Import (upload, the
+column step when the header needs it, a review that can be corrected in place, Done)
+and "create a single user", on Flask and ``SQLStore`` (SQLite), in English and
+Spanish.
 
 It holds no rule of its own: every check and every message comes from userimport
-(``prepare``, ``commit``, ``validate_user``, ``visible_users``), and the page only
-lays them out. Run it from the repository root::
+(``prepare``, ``revise``, ``commit``, ``validate_user``, ``visible_users``, in the
+page's language through ``ImportOptions.locale``), and the page only lays them out;
+its own words go through gettext (Flask-Babel, ``translations/``). Run it from the
+repository root::
 
     .venv/bin/flask --app examples/webapp/app.py run
 
@@ -16,8 +20,10 @@ reviews. See ``docs/webapp.md``.
 It fails closed, as a copy of it must: every page but the sign-in page asks for a
 signed-in administrator (a demo sign-in page stands in for a real login), every form
 carries a CSRF token (Flask-WTF), and the review travels between step 2 and Done
-only sealed (``userimport.seal``), with the policy for existing users inside the
-seal, so Done commits with options the server builds itself.
+only sealed (``userimport.seal``), with the policy for existing users, the language
+and the column matching inside the seal, so Check again and Done run with options the
+server builds itself. Edits are untrusted like the upload: ``revise`` validates them
+and refuses rows and columns the review does not have.
 
 Why Flask: the flow is synchronous (a review is a few milliseconds of CPU and one
 store call), Flask is small and typed, renders Jinja2 templates with autoescaping on,
