@@ -183,7 +183,8 @@ def test_file_chooser_review_done_and_users(page: Page) -> None:
 
     expect(page.locator("#encoding")).to_have_text("cp1252")
     expect(page.locator("#delimiter")).to_have_text("semicolon (;)")
-    expect(page.locator('.file-issue[data-code="encoding_guessed"]')).to_be_visible()
+    # The names read in cp1252 only: no other reading was close, so no warning.
+    expect(page.locator('.file-issue[data-code="encoding_guessed"]')).to_have_count(0)
     assert {"total": 6, "create": 6, "update": 0, "skip": 0, "invalid": 0} == counts(
         page
     )
