@@ -30,23 +30,14 @@ if TYPE_CHECKING:
         StoreError,
         UserImportError,
     )
-    from userimport.flow import (
-        Action,
-        ImportOptions,
-        ImportResult,
-        OnExisting,
-        Preview,
-        ReviewRow,
-        Summary,
-        commit,
-        prepare,
-        validate_user,
-    )
+    from userimport.flow import commit, prepare, revise, validate_user
     from userimport.hierarchy import Organization, OrgTree
     from userimport.issues import Issue, IssueCode, Severity
     from userimport.outputs import error_report, template
     from userimport.persistence import StoredUser, UserStore, UserWrite
-    from userimport.schema import Role, UserRow
+    from userimport.preview import ImportOptions, ImportResult, Preview, Summary
+    from userimport.review import Action, OnExisting, ReviewRow
+    from userimport.schema import Role, UserRow, email_key
     from userimport.serialization import converter
     from userimport.stores.memory import MemoryStore
 
@@ -79,8 +70,10 @@ __all__ = [
     "UserWrite",
     "commit",
     "converter",
+    "email_key",
     "error_report",
     "prepare",
+    "revise",
     "seal",
     "template",
     "unseal",
@@ -90,36 +83,38 @@ __all__ = [
 
 #: The module of each exported name, imported the first time the name is used.
 _LAZY: dict[str, str] = {
-    "Action": "userimport.flow",
+    "Action": "userimport.review",
     "Actor": "userimport.access",
     "CommitBlocked": "userimport.exceptions",
     "CommitConflict": "userimport.exceptions",
     "HierarchyError": "userimport.exceptions",
-    "ImportOptions": "userimport.flow",
-    "ImportResult": "userimport.flow",
+    "ImportOptions": "userimport.preview",
+    "ImportResult": "userimport.preview",
     "Issue": "userimport.issues",
     "IssueCode": "userimport.issues",
     "MemoryStore": "userimport.stores.memory",
-    "OnExisting": "userimport.flow",
+    "OnExisting": "userimport.review",
     "OrgTree": "userimport.hierarchy",
     "Organization": "userimport.hierarchy",
-    "Preview": "userimport.flow",
+    "Preview": "userimport.preview",
     "PreviewMismatch": "userimport.exceptions",
-    "ReviewRow": "userimport.flow",
+    "ReviewRow": "userimport.review",
     "Role": "userimport.schema",
     "SealError": "userimport.exceptions",
     "Severity": "userimport.issues",
     "StoreError": "userimport.exceptions",
     "StoredUser": "userimport.persistence",
-    "Summary": "userimport.flow",
+    "Summary": "userimport.preview",
     "UserImportError": "userimport.exceptions",
     "UserRow": "userimport.schema",
     "UserStore": "userimport.persistence",
     "UserWrite": "userimport.persistence",
     "commit": "userimport.flow",
     "converter": "userimport.serialization",
+    "email_key": "userimport.schema",
     "error_report": "userimport.outputs",
     "prepare": "userimport.flow",
+    "revise": "userimport.flow",
     "seal": "userimport._seal",
     "template": "userimport.outputs",
     "unseal": "userimport._seal",

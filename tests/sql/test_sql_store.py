@@ -96,7 +96,7 @@ def test_create_schema_is_idempotent(store: SQLStore) -> None:
 
 def test_schema_has_a_real_unique_index_on_the_key(store: SQLStore) -> None:
     """The database itself refuses a second row with the same email key, whatever
-    writes it (SPEC §2: stores enforce the key with a real unique index)."""
+    writes it (stores enforce the key with a real unique index)."""
     store.apply(creates("straße@example.com"))
     values = {
         "email": "STRASSE@example.com",
@@ -315,7 +315,7 @@ def test_list_users_filters_by_organization(store: SQLStore) -> None:
 
 
 def test_visible_users_reads_only_the_actors_branch(store: SQLStore) -> None:
-    """The Users screen (SPEC §5) on a SQLStore lists exactly the actor's subtree,
+    """The Users screen on a SQLStore lists exactly the actor's subtree,
     and the database does the filtering: the one query names the organizations."""
     store.add_organizations(ORGS)
     for org in ORGS:
