@@ -18,6 +18,11 @@ HIDDEN = (
     + list("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     + list("\u200b\u200c\u200d\u2060\ufeff")
     + list("\u2028\u2029")
+    # Other invisible formatting characters, and unpaired surrogates.
+    + list("\u00ad\u180e\u2061\u2062\u2063\u2064\ufff9\ufffa\ufffb")
+    + [chr(code) for code in range(0x206A, 0x2070)]
+    + [chr(code) for code in range(0xE0000, 0xE0080)]
+    + [chr(code) for code in range(0xD800, 0xE000)]
 )
 
 
