@@ -91,8 +91,7 @@ _DESCRIPTIONS: dict[IssueCode, str] = {
     "those columns are ignored (warning).",
     IssueCode.ENCODING_GUESSED: "The encoding was guessed; check that accented "
     "names look right (warning).",
-    IssueCode.LEFT_OUT: "The reviewer left the row out of the import; it is "
-    "skipped.",
+    IssueCode.LEFT_OUT: "The reviewer left the row out of the import; it is skipped.",
     IssueCode.EXAMPLE_ROW: "The template's example row was left in the file; "
     "it is skipped (warning).",
     IssueCode.MISSING_VALUE: "A required value is empty.",
