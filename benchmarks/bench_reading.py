@@ -1,4 +1,4 @@
-"""Benchmark reading an upload: encoding detection and read_upload (issue 2).
+"""Benchmark reading an upload: encoding detection and read_upload .
 
 Everything runs in one process, side by side, each figure the median of several
 runs in CPU time (``benchmarks/common.py``):
@@ -8,7 +8,7 @@ runs in CPU time (``benchmarks/common.py``):
    text, Shift JIS text spoiled at the very end so every candidate decodes almost
    all of it), against the 50 ms target;
 2. :func:`userimport.reading.read_upload` on a 200-row UTF-8 file, against the
-   floor (``bytes.decode`` + ``csv.reader``) and against issue 2's floor, which adds
+   floor (``bytes.decode`` + ``csv.reader``) and against the earlier floor, which adds
    a regular-expression email check per row (shown for information: the target is
    on the whole of ``prepare``, in ``bench_prepare.py``);
 3. ``read_upload(..., max_rows=None)`` on 100,000 rows, in rows per second

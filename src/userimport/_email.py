@@ -64,7 +64,7 @@ def _validate_email(address: str) -> ValidatedEmail:
     """``validate_email`` with every option spelled out.
 
     No module-level default of email-validator (process-wide, changeable by anyone)
-    can change our verdict; in particular there is no DNS look-up (SPEC §1).
+    can change our verdict; in particular there is no DNS look-up.
     """
     from email_validator import validate_email
 
@@ -235,7 +235,7 @@ def explain_email_error(explanation: str) -> str:
 
 
 def explain_key_error(explanation: str) -> str:
-    """The sentence for an address whose case-folded key is not valid (SPEC §2).
+    """The sentence for an address whose case-folded key is not valid.
 
     Args:
         explanation: ``str()`` of the ``EmailNotValidError`` raised for the key.

@@ -1,6 +1,6 @@
 """Bytes to text: the bounded read, binary sniffing and the encoding pipeline.
 
-This module implements SPEC §3.1 to §3.3. Each step answers with a value or an
+Each step answers with a value or an
 :class:`~userimport.issues.Issue`, never an exception, because every input here
 comes from an upload:
 
@@ -18,6 +18,10 @@ comes from an upload:
 
 Text is never decoded with replacement characters: a name that reaches review
 is exactly what the file says in the chosen encoding, or the file is refused.
+
+It is long because choosing an encoding has many steps (BOMs, UTF-16 without BOM, strict
+UTF-8, binary sniffing, the legacy candidates, mixed files), each a short function, with
+the scoring in _plausibility.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ __all__ = [
     "sniff_binary",
 ]
 
-#: The default upload limit (SPEC §3.1): 2 MiB.
+#: The default upload limit: 2 MiB.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
 #: The legacy encodings a file may be read in when it is not UTF-8, as Python codec
@@ -284,7 +288,7 @@ def read_limited(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> bytes | Issue:
-    """Read an upload, refusing it once it passes ``max_bytes`` (SPEC §3.1).
+    """Read an upload, refusing it once it passes ``max_bytes``.
 
     A stream is read in chunks of at most 64 KiB and never past ``max_bytes + 1``
     bytes, so a huge upload costs no more than a file just over the limit.
@@ -346,7 +350,7 @@ def _format_size(size: int) -> str:
 
 
 def sniff_binary(data: bytes, *, encoding: str | None = None) -> Issue | None:
-    """Recognise content that is not a text file (SPEC §3.2).
+    """Recognise content that is not a text file.
 
     Known signatures (Excel XLSX and XLS, OpenDocument, Word, PDF, images,
     archives, databases, programs) are named in the message, with what to do

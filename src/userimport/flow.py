@@ -6,6 +6,10 @@ reviewer's edits and drops and reviews every row again. ``commit`` never trusts 
 preview: it must be bound to the committing actor and the server's options, every
 row is recomputed from its raw values with the tree, the rights and the store as
 they are now, and all rows are written as reviewed, or none.
+
+It is long because it holds the four public steps of the flow (prepare, revise, commit,
+validate_user) and the comparison that makes commit write exactly what was reviewed;
+splitting them would separate commit from the rules it checks.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ reports opened in a spreadsheet. So a tree accepts no name with a hidden charact
 (a control, bidirectional or zero-width character, the rule of upload cells, in
 :mod:`userimport._characters`) nor with whitespace around it, and any text built from
 its names can quote them verbatim: they display as what they are.
+
+It is long because the tree answers many questions (subtrees, paths, references by id,
+name or path) in constant time for 100,000 organizations, and each answer is a method of
+the one index it builds.
 """
 
 from __future__ import annotations

@@ -1,13 +1,18 @@
-"""Text to records: the dialect, the header and spreadsheet row numbers (SPEC §3).
+"""Text to records: the dialect, the header and spreadsheet row numbers.
 
 :func:`read_upload` takes the upload's bytes (or a binary stream) to an
 :class:`Upload`: how the file was read (encoding, delimiter, columns), its records
 with their spreadsheet row numbers and raw cells, and the file-level issues. It
 never raises on any bytes: every problem of the file is an :class:`Issue`.
 
-Rows are numbered as a spreadsheet shows the file (SPEC §3.6, §10): the first
+Rows are numbered as a spreadsheet shows the file: the first
 record is row 1, whatever it is (an Excel ``sep=`` line, a blank record), every
 record counts, and a quoted cell that spans lines is one record.
+
+It is long because reading an upload has many cases that share one state (the sep= line,
+delimiter detection, strict parsing, header matching, blank records and row numbers,
+limits): they stay together in one reader, with the workbook and encoding steps in their
+own modules.
 """
 
 from __future__ import annotations
@@ -54,19 +59,19 @@ __all__ = [
     "read_upload",
 ]
 
-#: The default row limit (SPEC §3.5): 200 users per file.
+#: The default row limit: 200 users per file.
 DEFAULT_MAX_ROWS = 200
 
-#: The delimiters detected (SPEC §3.4), in order of preference on a tie.
+#: The delimiters detected, in order of preference on a tie.
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 
 # Excel's "sep=;" first line names the delimiter (and is row 1 of the sheet); spaces
 # after the character are tolerated.
 _SEP_LINE = re.compile(r"sep=([^\r\n]*)(?:\r\n|\r|\n|\Z)", re.IGNORECASE)
 # Characters that never belong in a header cell: byte-order mark, zero-width
-# space / non-joiner / joiner, word joiner (SPEC §2: a BOM never ends up in a header).
+# space / non-joiner / joiner, word joiner (a BOM never ends up in a header).
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
-# What a blank record may hold (SPEC §3.5: "all cells empty, as Excel leaves
+# What a blank record may hold ("all cells empty, as Excel leaves
 # them"): every character for which str.isspace() is true, and the delimiters.
 _BLANK = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
@@ -162,7 +167,7 @@ def read_upload(
     delimiter: str | None = None,
     columns: Mapping[str, str | None] | None = None,
 ) -> Upload:
-    """Read a CSV upload into records with spreadsheet row numbers (SPEC §3).
+    """Read a CSV upload into records with spreadsheet row numbers.
 
     The steps: read at most ``max_bytes`` (``file_too_large``), refuse binary
     files (``binary_file``), decode (``undecodable``; a guessed legacy encoding
@@ -353,7 +358,7 @@ class _Reader:
         sep = _SEP_LINE.match(text, start)
         delimiter = self.forced
         if sep is not None:
-            # The sep= line is row 1 of the sheet (SPEC §10) but not a record.
+            # The sep= line is row 1 of the sheet but not a record.
             start, first_row = sep.end(), 2
             if delimiter is None:
                 delimiter = sep.group(1).rstrip(" ") or sep.group(1)[:1]
@@ -400,7 +405,7 @@ class _Reader:
             # `row` outlives each loop: a csv error is reported at the next row.
             for row, cells in numbered:  # noqa: B007
                 if not "".join(cells).strip(blank):
-                    continue  # blank records still count as rows (SPEC §3.6)
+                    continue  # blank records still count as rows
                 columns, indexes, errors = _match_header(cells, self.mapping)
                 width = len(cells)
                 break
@@ -420,11 +425,11 @@ class _Reader:
                 if not (cells and cells[0].strip(blank)) and not (
                     "".join(cells).strip(blank)
                 ):
-                    continue  # blank records are not users (SPEC §3.5)
+                    continue  # blank records are not users
                 count += 1
                 if limit is not None and count > limit:
                     # Past the limit only the file's real row count matters
-                    # (SPEC §3.5); no record is built.
+                    # ; no record is built.
                     for row, cells in numbered:  # noqa: B007
                         if "".join(cells).strip(blank):
                             count += 1
@@ -682,7 +687,7 @@ _Mapping = tuple[tuple[str, str | None], ...]
 def _match_header(
     header: list[str], mapping: _Mapping = ()
 ) -> tuple[list[ColumnMatch], dict[str, int], list[Issue]]:
-    """Map the header cells to canonical columns (SPEC §2 header matching).
+    """Map the header cells to canonical columns.
 
     Cached (as a platform's uploads share a few headers) for headers of at most
     ``_CACHED_HEADER_LENGTH`` characters; the caller gets its own lists and dict.

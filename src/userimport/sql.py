@@ -48,6 +48,10 @@ trigger on ``organizations`` bumps the one row of ``organizations_version`` in t
 transaction of any change (the store's own, or a host's SQL), so
 :meth:`SQLStore.org_tree` needs one small query to know whether its tree is still
 current, in this process or after a change by any other.
+
+It is long because it is a whole adapter on two databases: the tables, the upgrade of
+older schemas, the transactions and their retries, the search and the cached tree; its
+rules come from persistence.
 """
 
 from __future__ import annotations

@@ -50,6 +50,9 @@ What the contract checks, beyond round-tripping every field:
 
 It runs threads against one store; adapters that serialise across processes add
 their own process tests.
+
+It is long because it is the store contract suite: one test per rule a store must
+follow, each short.
 """
 
 from __future__ import annotations
@@ -264,7 +267,7 @@ class UserStoreContract:
         assert dict(store.find_by_keys(["nobody@example.com"])) == {}
 
     def test_find_by_keys_sees_every_organization(self) -> None:
-        """Look-ups ignore organizations: the caller applies visibility (SPEC §5)."""
+        """Look-ups ignore organizations: the caller applies visibility."""
         store = self.make_store()
         users = self._seed(
             store,

@@ -28,6 +28,9 @@ normalisation) and :func:`~userimport._email.normalize_email` (each distinct dom
 validated once); the tests check both against their full rule. A
 :class:`RowValidator` serves one upload and parses each distinct value of the
 organization, role, groups and language columns once, since a file repeats them.
+
+It is long because a third of it is data (the role aliases and the ISO language, country
+and region codes); each rule is one short function.
 """
 
 from __future__ import annotations
