@@ -62,6 +62,13 @@ def stored_emails(folder: Path, name: str = "userimport.db") -> list[str]:
         return [row[0] for row in conn.execute("SELECT email FROM users ORDER BY 1")]
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No locale variable: the messages are in English, whatever the machine's."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A clean current folder (where the default database goes), no NO_COLOR."""
@@ -1324,3 +1331,30 @@ def test_check_and_import_a_workbook(
     assert "users.xlsx: 1 row, an Excel workbook" in capsys.readouterr().out
     assert 0 == cli.main(["import", "users.xlsx", "--yes"])
     assert ["ana@example.org"] == stored_emails(here)
+
+
+@pytest.mark.parametrize(
+    ("environment", "option", "expected"),
+    [
+        ({}, [], "The last name is required"),
+        ({"LANG": "es_MX.UTF-8"}, [], "Rellena los apellidos"),
+        ({"LANG": "es_ES.UTF-8", "LC_ALL": "en_US.UTF-8"}, [], "The last name is"),
+        ({"LANG": "es_ES.UTF-8"}, ["--lang", "en"], "The last name is required"),
+        ({}, ["--lang", "es"], "Rellena los apellidos"),
+    ],
+)
+def test_the_review_speaks_the_chosen_language(
+    here: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    option: list[str],
+    expected: str,
+) -> None:
+    """``--lang`` chooses the language of the review's messages; without it the
+    environment's locale does (LC_ALL, then LC_MESSAGES, then LANG)."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    write_csv(here / "x.csv", "Ana,,ana@acme.example,,,,")
+    assert 1 == cli.main(["check", "x.csv", *option])
+    assert expected in capsys.readouterr().out

@@ -71,6 +71,7 @@ def _options(args: argparse.Namespace) -> ImportOptions:
         encoding=args.encoding,
         delimiter=args.delimiter,
         on_existing=args.on_existing,
+        locale=args.lang,
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import os
 from collections.abc import Callable
 from importlib import metadata
 
 from userimport import OnExisting, Role
+from userimport._messages import language
 from userimport.cli._commands import (
     run_check,
     run_import,
@@ -88,7 +90,26 @@ def _global_options(*, defaults: bool) -> argparse.ArgumentParser:
         default=default(Role.ADMIN.value),
         help="your role: you may give roles up to it (default: admin)",
     )
+    group.add_argument(
+        "--lang",
+        choices=["en", "es"],
+        default=default(environment_language()),
+        help="the language of the review's messages (default: from LC_ALL, "
+        "LC_MESSAGES or LANG)",
+    )
     return parser
+
+
+def environment_language() -> str:
+    """The language of the environment's locale variables (``LC_ALL``, then
+    ``LC_MESSAGES``, then ``LANG``, as POSIX orders them), read without touching
+    the process's locale: ``es`` for a Spanish locale such as ``es_MX.UTF-8``,
+    else ``en``."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return language(value.partition(".")[0])
+    return "en"
 
 
 def _reading_options(parser: argparse.ArgumentParser) -> None:
