@@ -3,18 +3,8 @@ database that outlives the command.
 
 An SQLite database in memory, or the temporary one SQLite opens for an empty file
 name, vanishes when the command ends: an import into it would report users that
-were never kept. Whether a URL names one is decided the way the URL is read on its
-way to SQLite, in three steps, none of which needs SQLAlchemy installed:
-
-1. SQLAlchemy's URL grammar (``sqlalchemy.engine.make_url``): the database part is
-   percent-decoded, the query string is split by :func:`urllib.parse.parse_qsl`.
-2. SQLAlchemy's pysqlite dialect: an empty database is ``:memory:``; with the
-   ``uri`` option true, the database and the options that are not the driver's own
-   form an SQLite URI file name, passed on as they are.
-3. SQLite (https://sqlite.org/uri.html and https://sqlite.org/inmemorydb.html):
-   ``:memory:`` and the empty name are not files; in a ``file:`` URI the path is
-   percent-decoded (``%00`` ends it), ``mode=memory`` and ``vfs=memdb`` keep the
-   database in memory, and the last ``mode`` or ``vfs`` option counts.
+were never kept. Which URLs name one is the rule of
+:func:`userimport._sqlite_url.sqlite_file`, which the SQL store follows too.
 """
 
 from __future__ import annotations
