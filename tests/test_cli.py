@@ -1101,6 +1101,12 @@ def sqlite_urls(draw: st.DrawFn) -> str:
     return draw(st.sampled_from(SQLITE_PREFIXES)) + path + query
 
 
+#: SQLAlchemy before 2.1 does not percent-decode an SQLite URL's database part, so
+#: ``sqlite:///%3Amemory%3A`` is a file there; the command line follows 2.1's
+#: reading and refuses it, which on 2.0 is only over-cautious.
+OLD_URL_GRAMMAR = tuple(map(int, sa.__version__.split(".")[:2])) < (2, 1)
+
+
 def kept(url: str) -> bool:
     """Whether a table written through ``url`` (with SQLAlchemy, as the store
     writes) is there when the URL is opened again; ``False`` if it cannot be."""
@@ -1157,7 +1163,7 @@ def test_an_import_is_kept_or_refused(url: str) -> None:
         else:
             assert 2 == imported
             assert 1 == len(err.splitlines())
-            if "in memory" in err:
+            if "in memory" in err and not OLD_URL_GRAMMAR:
                 assert not kept(url)
 
 

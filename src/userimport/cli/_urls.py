@@ -9,6 +9,8 @@ were never kept. Which URLs name one is the rule of
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from userimport._sqlite_url import SUPPORTED, URL_GRAMMAR, shown_url, sqlite_file
 from userimport.cli._console import CommandError
 
@@ -40,6 +42,21 @@ def database_url(text: str) -> str:
     url = name.lower() + text[len(name) :]
     if dialect == "sqlite" and sqlite_file(url) == "":
         raise CommandError(_vanishing(text))
+    if dialect == "sqlite" and "%" in ((match and match["database"]) or ""):
+        # SQLAlchemy 2.0 and 2.1 read a percent-escape in an SQLite file name
+        # differently (2.1 decodes it), so the file it names depends on the version.
+        raise CommandError(
+            f"Cannot open the database URL '{shown_url(text)}': write the file name "
+            "of an SQLite URL without percent-escapes (%XX), which versions of "
+            "SQLAlchemy read differently."
+        )
+    if dialect == "sqlite" and "\0" in unquote(url):
+        # Python 3.10's sqlite3 cuts a file name at a NUL where later versions
+        # refuse it: refuse it here, on every version.
+        raise CommandError(
+            f"Cannot open the database URL '{shown_url(text)}': it names a file with "
+            "a NUL character, which no file name can hold."
+        )
     return url
 
 
