@@ -30,6 +30,7 @@ from userimport import (
     prepare,
     template,
 )
+from userimport.outputs import TEMPLATE_HEADERS
 from userimport.reading import MAX_CELL_LENGTH, read_upload
 from userimport.schema import COLUMNS
 from workbooks import (
@@ -41,15 +42,8 @@ from workbooks import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workbooks"
-HEADER = [
-    "First name",
-    "Last name",
-    "Email",
-    "Organization",
-    "Role",
-    "Groups",
-    "Language",
-]
+#: The English template's header, as an administrator's workbook has it.
+HEADER = list(TEMPLATE_HEADERS["en"].values())
 TREE = OrgTree([Organization("acme", "Acme"), Organization("es", "Spain", "acme")])
 ACTOR = Actor("acme")
 
