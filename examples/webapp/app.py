@@ -274,13 +274,25 @@ class State:
 
     Attributes:
         store: The users (and organizations) in SQL.
-        tree: The organization tree, loaded once at start.
         options: The import options (the limit of 200 users per file).
     """
 
     store: SQLStore
-    tree: OrgTree
     options: ImportOptions = attrs.field(factory=ImportOptions)
+
+
+def _tree() -> OrgTree:
+    """The organization tree, read once per request.
+
+    Never kept for the application's lifetime: an organization added, moved or
+    renamed by another process shows on the next request. The store keeps the
+    tree it built until the organizations change, so a request costs one small
+    query for its version, not a rebuild.
+    """
+    if "tree" not in g:
+        g.tree = state().store.org_tree()
+    tree: OrgTree = g.tree
+    return tree
 
 
 def state(app: Flask | None = None) -> State:
@@ -340,7 +352,7 @@ def create_app(
         MAX_FORM_PARTS=MAX_FORM_PARTS,
         REVIEW_MAX_AGE=REVIEW_MAX_AGE,
     )
-    app.extensions[_STATE] = State(store, tree)
+    app.extensions[_STATE] = State(store)
     Babel(
         app,
         locale_selector=_language,
@@ -577,7 +589,7 @@ def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
 
 def _org_path(org_id: str, actor: Actor) -> str:
     """The organization as the actor sees it: its path from the actor's own."""
-    return state().tree.path_text(org_id, within=actor.org_id) or org_id
+    return _tree().path_text(org_id, within=actor.org_id) or org_id
 
 
 def _format_value(value: FieldValue) -> str:
@@ -646,7 +658,7 @@ def _users() -> ResponseReturnValue:
     """The Users screen: searched (``?q=``) and paged (``?after=``, the email key of
     the previous page's last user); the store filters, orders and limits."""
     actor = _signed_in().actor
-    tree = state().tree
+    tree = _tree()
     search = request.args.get("q", "").strip()
     after = request.args.get("after") or None
     # One more than a page tells whether there is a next one, without counting.
@@ -689,7 +701,7 @@ def _single_preview(row: ReviewRow, actor: Actor, options: ImportOptions) -> Pre
 def _new_user() -> ResponseReturnValue:
     """Create a single user: ``validate_user`` then ``commit``, the import's rules."""
     actor = _signed_in().actor
-    tree = state().tree
+    tree = _tree()
     values = {column: request.form.get(column, "") for column in COLUMNS}
     issues: Sequence[Issue] = ()
     if request.method == "POST":
@@ -840,7 +852,7 @@ def _template_workbook(language: str) -> ResponseReturnValue:
         data = template(
             language,
             format="xlsx",
-            orgs=state().tree,
+            orgs=_tree(),
             actor=_signed_in().actor,
         )
     except ValueError as error:
@@ -869,7 +881,7 @@ def _columns_read(preview: Preview) -> list[str]:
 def _missing_optional(preview: Preview, actor: Actor) -> list[tuple[str, str]]:
     """What the file's missing optional columns mean, as (column, sentence): a
     file without ``organization`` puts everyone in the administrator's own."""
-    org = state().tree.get(actor.org_id)
+    org = _tree().get(actor.org_id)
     sentences = {
         "organization": lambda: gettext(
             "No Organization column: everyone goes into %(organization)s.",
@@ -1231,7 +1243,7 @@ def _prepare(data: bytes, options: ImportOptions) -> Preview:
     return prepare(
         data,
         actor=_signed_in().actor,
-        orgs=state().tree,
+        orgs=_tree(),
         store=state().store,
         options=options,
     )
@@ -1380,7 +1392,7 @@ def _revised(
             edits=changes,
             drop=dropped,
             actor=_signed_in().actor,
-            orgs=state().tree,
+            orgs=_tree(),
             store=state().store,
             options=base_options,
         )
@@ -1489,7 +1501,7 @@ def _commit() -> ResponseReturnValue:
         result = commit(
             preview,
             actor=_signed_in().actor,
-            orgs=state().tree,
+            orgs=_tree(),
             store=state().store,
             skip_invalid=request.form.get("skip_invalid") == "1",
             options=options,

@@ -313,13 +313,13 @@ def test_home_redirects_to_users(admin: Admin) -> None:
 
 def test_seeded_once_from_examples_orgs(app: Flask) -> None:
     """A new database gets examples/orgs.csv; starting again adds nothing."""
-    tree = webapp.state(app).tree
+    tree = webapp.state(app).store.org_tree()
     assert 10 == len(tree)
     assert ("Acme Learning", "Spain", "Madrid") == tree.path("es-mad")
     url = str(webapp.state(app).store.engine.url)
     again = webapp.create_app(url)
     try:
-        assert 10 == len(webapp.state(again).tree)
+        assert 10 == len(webapp.state(again).store.org_tree())
     finally:
         webapp.state(again).store.close()
 
@@ -464,6 +464,22 @@ def test_review_and_done(app: Flask, admin: Admin) -> None:
     assert {"ana.ruiz@acme.example"} == emails(app, "es-mad")
 
 
+def test_an_organization_added_while_running_is_usable_at_once(
+    app: Flask, admin: Admin, tmp_path: Path
+) -> None:
+    """The organization tree is read per request, not kept from start-up: an
+    organization another process adds is in the next review and Done."""
+    other = SQLStore(f"sqlite:///{tmp_path / 'webapp.db'}")
+    try:
+        other.add_organizations([Organization("es-sev", "Sevilla", "es")])
+    finally:
+        other.close()
+    page = upload(admin, f"{HEADER}\nAna,Ruiz,ana.ruiz@acme.example,es-sev,,,\n")
+    assert [] == codes(page)
+    assert {"created": 1, "updated": 0, "skipped": 0} == counts(done(admin, page).text)
+    assert {"ana.ruiz@acme.example"} == emails(app, "es-sev")
+
+
 def test_the_review_travels_only_sealed(admin: Admin) -> None:
     """The review page carries the review as a sealed token of the server's key,
     holding exactly the preview that was shown, bound to the administrator."""
@@ -573,7 +589,9 @@ def test_a_plain_json_preview_is_never_accepted(
     refused (400), nothing written, even though the preview itself is genuine."""
     state = webapp.state(app)
     upload_ = f"{HEADER}\nAna,Ruiz,ana@acme.example,,,,\n".encode()
-    preview = prepare(upload_, actor=Actor("root"), orgs=state.tree, store=state.store)
+    preview = prepare(
+        upload_, actor=Actor("root"), orgs=state.store.org_tree(), store=state.store
+    )
     for field in ("review", "preview"):
         response = admin.post(url, {field: converter.dumps(preview)})
         assert 400 == response.status_code
@@ -905,11 +923,11 @@ def test_users_page_of_the_spain_manager(app: Flask, client: FlaskClient) -> Non
     preview = prepare(
         (EXAMPLES / "users.csv").read_bytes(),
         actor=root,
-        orgs=state.tree,
+        orgs=state.store.org_tree(),
         store=state.store,
     )
     assert all(row.action is Action.CREATE for row in preview.rows)
-    commit(preview, actor=root, orgs=state.tree, store=state.store)
+    commit(preview, actor=root, orgs=state.store.org_tree(), store=state.store)
     manager = sign_in(client, "spain-manager")
     page = manager.get("/users").text
     assert sorted(re.findall(r'data-email="([^"]+)"', page)) == [
@@ -1466,7 +1484,7 @@ def test_the_workbook_template_offers_the_administrators_own_choices(
     manager = sign_in(client, "spain-manager")
     response = manager.get("/import/template/es/xlsx")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    tree = webapp.state(app).tree
+    tree = webapp.state(app).store.org_tree()
     inside = tree.subtree_ids("es")
 
     rules = {

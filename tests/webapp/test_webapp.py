@@ -160,8 +160,8 @@ def sign_in(page: Page, label: str = ROOT_ADMIN) -> None:
 def seed(app: Flask, data: bytes, actor: Actor) -> None:
     """Import ``data`` with the library itself (a faster set-up than the browser)."""
     state = webapp.state(app)
-    preview = prepare(data, actor=actor, orgs=state.tree, store=state.store)
-    commit(preview, actor=actor, orgs=state.tree, store=state.store)
+    preview = prepare(data, actor=actor, orgs=state.store.org_tree(), store=state.store)
+    commit(preview, actor=actor, orgs=state.store.org_tree(), store=state.store)
 
 
 def emails_in(app: Flask, org_ids: Iterable[str]) -> set[str]:
@@ -491,7 +491,7 @@ def test_error_report_downloads_and_uploads_again(page: Page, app: Flask) -> Non
     preview = prepare(
         (EXAMPLES / "users-with-errors.csv").read_bytes(),
         actor=Actor("root"),
-        orgs=state.tree,
+        orgs=state.store.org_tree(),
         store=state.store,
     )
     assert error_report(preview) == report.read_bytes()
