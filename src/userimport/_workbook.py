@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Final
 
 from userimport._cell_text import BUILTIN_FORMATS, format_kind, number_text, unescape
+from userimport._messages import message
 from userimport.issues import Issue, IssueCode
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ _SHARED_STRINGS: Final = "/sharedStrings"
 _STYLES: Final = "/styles"
 _MACRO_TYPES: Final = ("macroEnabled", "vbaProject")
 
-_SAVE_AGAIN: Final = (
+_SAVE_AGAIN: Final = message(
     "open it in Excel or LibreOffice, save it again as an Excel Workbook (.xlsx) "
     "and upload that"
 )
@@ -133,12 +134,12 @@ def available() -> bool:
     return importlib.util.find_spec("xlsxwriter") is not None
 
 
-def _binary(message: str) -> Issue:
-    return Issue.error(IssueCode.BINARY_FILE, message)
+def _binary(text: str) -> Issue:
+    return Issue.error(IssueCode.BINARY_FILE, text)
 
 
-def _malformed(message: str) -> Issue:
-    return Issue.error(IssueCode.MALFORMED_CSV, message)
+def _malformed(text: str) -> Issue:
+    return Issue.error(IssueCode.MALFORMED_CSV, text)
 
 
 def _size(size: float) -> str:
@@ -155,9 +156,13 @@ def formula_issue(row: int, column: str, formula: str) -> Issue:
     """
     return Issue.error(
         IssueCode.INVALID_CHARACTERS,
-        f"The {column} cell holds the formula {formula} without its result; type "
-        "the value itself, or open the file in Excel or LibreOffice and save it "
-        "again so that the result is saved.",
+        message(
+            "The {column} cell holds the formula {formula} without its result; type "
+            "the value itself, or open the file in Excel or LibreOffice and save it "
+            "again so that the result is saved.",
+            column=column,
+            formula=formula,
+        ),
         row=row,
         column=column,
         value=formula,
@@ -193,32 +198,41 @@ def open_sheet(
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
         if b"xl/" not in content:
             return None  # some other broken archive: the sniffing names it
-        return _binary(
-            f"This file looks like an Excel workbook but is damaged; {_SAVE_AGAIN}."
-        )
+        return _damaged_file()
     try:
         return _Package(archive, max_bytes, max_cell_length).sheet()
     except WorkbookError as error:
         return error.issue
     except (zipfile.BadZipFile, EOFError, NotImplementedError, OSError):
-        return _binary(
-            f"This file looks like an Excel workbook but is damaged; {_SAVE_AGAIN}."
+        return _damaged_file()
+
+
+def _damaged_file() -> Issue:
+    return _binary(
+        message(
+            "This file looks like an Excel workbook but is damaged; {advice}.",
+            advice=_SAVE_AGAIN,
         )
+    )
 
 
 def _ole_issue(content: bytes) -> Issue | None:
     """What an OLE compound file (the container of Office 97-2003) is."""
     if _ENCRYPTED_PACKAGE in content:
         return _binary(
-            "This file is a password-protected Excel workbook; remove the password "
-            "(in Excel: File > Info > Protect Workbook > Encrypt with Password), "
-            "save it and upload it again."
+            message(
+                "This file is a password-protected Excel workbook; remove the "
+                "password (in Excel: File > Info > Protect Workbook > Encrypt with "
+                "Password), save it and upload it again."
+            )
         )
     if _WORD_DOCUMENT in content:
         return None  # a Word 97-2003 document: the sniffing names it
     return _binary(
-        "This file is an Excel 97-2003 workbook (.xls), which is not read; save it "
-        "as an Excel Workbook (.xlsx) or as CSV (UTF-8) and upload that."
+        message(
+            "This file is an Excel 97-2003 workbook (.xls), which is not read; save "
+            "it as an Excel Workbook (.xlsx) or as CSV (UTF-8) and upload that."
+        )
     )
 
 
@@ -233,8 +247,12 @@ class _Parts:
         if len(infos) > _MAX_ENTRIES:
             raise WorkbookError(
                 _binary(
-                    f"This file holds {len(infos):,} parts, far more than a workbook "
-                    f"has; {_SAVE_AGAIN}."
+                    message(
+                        "This file holds {count} parts, far more than a workbook "
+                        "has; {advice}.",
+                        count=format(len(infos), ","),
+                        advice=_SAVE_AGAIN,
+                    )
                 )
             )
         self.infos = {info.filename: info for info in infos}
@@ -248,17 +266,23 @@ class _Parts:
         if info.flag_bits & 0x1:
             raise WorkbookError(
                 _binary(
-                    "This workbook is encrypted; remove its password, save it and "
-                    "upload it again."
+                    message(
+                        "This workbook is encrypted; remove its password, save it "
+                        "and upload it again."
+                    )
                 )
             )
         if info.file_size > self.budget:
             raise WorkbookError(
                 _binary(
-                    f"This workbook unpacks to more than {_size(self.limit)} "
-                    f"({name} alone is {_size(info.file_size)}), far more than a "
-                    "list of users needs; save the list in a new workbook, or as "
-                    "CSV (UTF-8), and upload that."
+                    message(
+                        "This workbook unpacks to more than {limit} ({part} alone "
+                        "is {size}), far more than a list of users needs; save the "
+                        "list in a new workbook, or as CSV (UTF-8), and upload that.",
+                        limit=_size(self.limit),
+                        part=name,
+                        size=_size(info.file_size),
+                    )
                 )
             )
         self.budget -= info.file_size
@@ -285,8 +309,14 @@ def _xml_issue(name: str, error: expat.ExpatError) -> Issue:
     from xml.parsers import expat
 
     return _malformed(
-        f"This workbook is damaged: its part {name} is not well-formed XML "
-        f"({expat.ErrorString(error.code)}, line {error.lineno}); {_SAVE_AGAIN}."
+        message(
+            "This workbook is damaged: its part {part} is not well-formed XML "
+            "({reason}, line {line}); {advice}.",
+            part=name,
+            reason=expat.ErrorString(error.code),
+            line=error.lineno,
+            advice=_SAVE_AGAIN,
+        )
     )
 
 
@@ -353,8 +383,12 @@ def _parse(parts: _Parts, name: str, parser: expat.XMLParserType) -> None:
 
 def _document_type_issue(name: str) -> Issue:
     return _malformed(
-        f"This workbook's part {name} declares a document type (a DTD), which no "
-        f"spreadsheet program writes and which is not read; {_SAVE_AGAIN}."
+        message(
+            "This workbook's part {part} declares a document type (a DTD), which no "
+            "spreadsheet program writes and which is not read; {advice}.",
+            part=name,
+            advice=_SAVE_AGAIN,
+        )
     )
 
 
@@ -381,9 +415,11 @@ class _Package:
         if "xl/workbook.bin" in parts or main.endswith(".bin"):
             raise WorkbookError(
                 _binary(
-                    "This file is an Excel binary workbook (.xlsb), which is not "
-                    "read; save it as an Excel Workbook (.xlsx) or as CSV (UTF-8) "
-                    "and upload that."
+                    message(
+                        "This file is an Excel binary workbook (.xlsb), which is not "
+                        "read; save it as an Excel Workbook (.xlsx) or as CSV "
+                        "(UTF-8) and upload that."
+                    )
                 )
             )
         if main not in parts:
@@ -391,16 +427,21 @@ class _Package:
                 return None  # an OpenDocument or Word file: the sniffing names it
             raise WorkbookError(
                 _binary(
-                    "This file looks like an Excel workbook but has no workbook "
-                    f"part; {_SAVE_AGAIN}."
+                    message(
+                        "This file looks like an Excel workbook but has no workbook "
+                        "part; {advice}.",
+                        advice=_SAVE_AGAIN,
+                    )
                 )
             )
         if self._has_macros():
             raise WorkbookError(
                 _binary(
-                    "This file is a macro-enabled Excel workbook (.xlsm), which is "
-                    "not read; save it as an Excel Workbook (.xlsx) or as CSV "
-                    "(UTF-8) and upload that."
+                    message(
+                        "This file is a macro-enabled Excel workbook (.xlsm), which "
+                        "is not read; save it as an Excel Workbook (.xlsx) or as CSV "
+                        "(UTF-8) and upload that."
+                    )
                 )
             )
         sheets, date1904 = self._sheets(main)
@@ -409,16 +450,22 @@ class _Package:
         if chosen is None:
             raise WorkbookError(
                 _malformed(
-                    "This workbook has no worksheet to read; put the users on its "
-                    "first sheet and upload it again."
+                    message(
+                        "This workbook has no worksheet to read; put the users on "
+                        "its first sheet and upload it again."
+                    )
                 )
             )
         name, path = chosen
         if path not in parts:
             raise WorkbookError(
                 _binary(
-                    f"This workbook is damaged: its sheet {name} is missing; "
-                    f"{_SAVE_AGAIN}."
+                    message(
+                        "This workbook is damaged: its sheet {sheet} is missing; "
+                        "{advice}.",
+                        sheet=name,
+                        advice=_SAVE_AGAIN,
+                    )
                 )
             )
         max_cells = int(self.max_bytes * MAX_CELLS_PER_BYTE)
@@ -585,24 +632,53 @@ def _choose_sheet(
 
 
 def _too_many_cells(max_cells: int, row: int | None) -> Issue:
-    where = f" (at row {row:,})" if row is not None else ""
+    if row is None:
+        return _malformed(
+            message(
+                "This workbook holds more than {count} cells, more than an upload "
+                "may have; keep only the list of users in it and upload it again.",
+                count=format(max_cells, ","),
+            )
+        )
     return _malformed(
-        f"This workbook holds more than {max_cells:,} cells{where}, more than an "
-        "upload may have; keep only the list of users in it and upload it again."
+        message(
+            "This workbook holds more than {count} cells (at row {row}), more than "
+            "an upload may have; keep only the list of users in it and upload it "
+            "again.",
+            count=format(max_cells, ","),
+            row=format(row, ","),
+        )
     )
 
 
 def _cell_too_long(row: int | None, max_length: int) -> Issue:
-    where = f"Row {row} has a cell" if row is not None else "This workbook has a text"
+    if row is None:
+        return _malformed(
+            message(
+                "This workbook has a text longer than {length} characters, more "
+                "than any cell of a list of users; shorten it and upload the file "
+                "again.",
+                length=format(max_length, ","),
+            )
+        )
     return _malformed(
-        f"{where} longer than {max_length:,} characters, more than any cell "
-        "of a list of users; shorten it and upload the file again."
+        message(
+            "Row {row} has a cell longer than {length} characters, more than any "
+            "cell of a list of users; shorten it and upload the file again.",
+            row=row,
+            length=format(max_length, ","),
+        )
     )
 
 
 def _damaged(row: int, problem: str) -> Issue:
     return _malformed(
-        f"This workbook is damaged at row {row:,}: {problem}; {_SAVE_AGAIN}."
+        message(
+            "This workbook is damaged at row {row}: {problem}; {advice}.",
+            row=format(row, ","),
+            problem=problem,
+            advice=_SAVE_AGAIN,
+        )
     )
 
 
@@ -681,12 +757,7 @@ class Sheet:
         except _NoDocumentType:
             raise WorkbookError(_document_type_issue(self._path)) from None
         except (zipfile.BadZipFile, EOFError, NotImplementedError, OSError):
-            raise WorkbookError(
-                _binary(
-                    "This file looks like an Excel workbook but is damaged; "
-                    f"{_SAVE_AGAIN}."
-                )
-            ) from None
+            raise WorkbookError(_damaged_file()) from None
         yield from ready
 
     def text(self, value: str, kind: str, style: str | None) -> str:
@@ -696,7 +767,7 @@ class Sheet:
                 return self._strings[int(value)]
             except (ValueError, IndexError):
                 raise _CellError(
-                    "a cell refers to a shared text the workbook does not hold"
+                    message("a cell refers to a shared text the workbook does not hold")
                 ) from None
         if kind in ("str", "inlineStr", "e", "d"):
             return unescape(value)
@@ -759,7 +830,8 @@ def _sheet_handlers(
             else:
                 column = _column_of(reference.rstrip("0123456789"))
                 if column < 0:
-                    raise WorkbookError(_damaged(row, f"a cell is at {reference!r}"))
+                    problem = message("a cell is at {cell}", cell=repr(reference))
+                    raise WorkbookError(_damaged(row, problem))
             kind = attributes.get("t", "n")
             style = attributes.get("s")
             value = formula = collecting = None
@@ -776,9 +848,8 @@ def _sheet_handlers(
                 try:
                     row = int(number)
                 except ValueError:
-                    raise WorkbookError(
-                        _damaged(previous + 1, f"a row is numbered {number!r}")
-                    ) from None
+                    problem = message("a row is numbered {number}", number=repr(number))
+                    raise WorkbookError(_damaged(previous + 1, problem)) from None
             if not previous < row <= _MAX_ROW:
                 raise WorkbookError(_row_order(previous, row))
             column = -1
@@ -813,7 +884,8 @@ def _sheet_handlers(
             try:
                 shown = text_of("".join(value), kind, style)
             except _CellError as error:
-                raise WorkbookError(_damaged(row, str(error))) from None
+                # The message itself (str() would lose its translations).
+                raise WorkbookError(_damaged(row, error.args[0])) from None
             if shown:
                 cells[column] = shown
         elif tag in (value_tag, text_tag, formula_tag):
@@ -849,5 +921,13 @@ def _sheet_handlers(
 
 def _row_order(previous: int, row: int) -> Issue:
     if row > _MAX_ROW:
-        return _damaged(previous + 1, f"row {row:,} is past the last row a sheet has")
-    return _damaged(previous + 1, f"row {row:,} comes after row {previous:,}")
+        problem = message(
+            "row {row} is past the last row a sheet has", row=format(row, ",")
+        )
+    else:
+        problem = message(
+            "row {row} comes after row {previous}",
+            row=format(row, ","),
+            previous=format(previous, ","),
+        )
+    return _damaged(previous + 1, problem)

@@ -33,6 +33,7 @@ from collections.abc import Collection
 
 import attrs
 
+from userimport._messages import message
 from userimport.issues import Issue, IssueCode
 
 __all__ = [
@@ -157,21 +158,21 @@ _NOT_CHARSETS = frozenset(
 )
 
 _LABELS = {
-    "cp1252": "Windows Western European",
-    "cp1250": "Windows Central European",
-    "cp1251": "Windows Cyrillic",
-    "cp1253": "Windows Greek",
-    "cp1254": "Windows Turkish",
-    "cp1257": "Windows Baltic",
-    "cp932": "Windows Japanese",
-    "gb18030": "Chinese Simplified",
-    "gbk": "Chinese Simplified",
-    "cp949": "Windows Korean",
-    "cp950": "Windows Traditional Chinese",
-    "iso8859-15": "ISO Western European",
-    "shift_jis": "Japanese",
-    "big5": "Traditional Chinese",
-    "euc_kr": "Korean",
+    "cp1252": message("Windows Western European"),
+    "cp1250": message("Windows Central European"),
+    "cp1251": message("Windows Cyrillic"),
+    "cp1253": message("Windows Greek"),
+    "cp1254": message("Windows Turkish"),
+    "cp1257": message("Windows Baltic"),
+    "cp932": message("Windows Japanese"),
+    "gb18030": message("Chinese Simplified"),
+    "gbk": message("Chinese Simplified"),
+    "cp949": message("Windows Korean"),
+    "cp950": message("Windows Traditional Chinese"),
+    "iso8859-15": message("ISO Western European"),
+    "shift_jis": message("Japanese"),
+    "big5": message("Traditional Chinese"),
+    "euc_kr": message("Korean"),
 }
 
 
@@ -181,26 +182,26 @@ class _Signature(typing.NamedTuple):
     advice: str
 
 
-_SAVE_AS_CSV = "save it as CSV (UTF-8) and upload that"
-_EXPORT_CSV = "export the user list as a CSV file and upload that"
+# What a file is and what to do instead: fragments of the binary_file message.
+_SAVE_AS_CSV = message("save it as CSV (UTF-8) and upload that")
+_EXPORT_CSV = message("export the user list as a CSV file and upload that")
+_EXTRACT_CSV = message("extract the CSV file and upload that")
 _SIGNATURES: tuple[_Signature, ...] = (
     _Signature(
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook", _SAVE_AS_CSV
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        message("an Excel 97-2003 workbook"),
+        _SAVE_AS_CSV,
     ),
-    _Signature(b"%PDF-", "a PDF document", _EXPORT_CSV),
-    _Signature(b"\x89PNG\r\n\x1a\n", "a PNG image", _EXPORT_CSV),
-    _Signature(b"\xff\xd8\xff", "a JPEG image", _EXPORT_CSV),
-    _Signature(b"GIF87a", "a GIF image", _EXPORT_CSV),
-    _Signature(b"GIF89a", "a GIF image", _EXPORT_CSV),
-    _Signature(b"\x1f\x8b", "a gzip archive", "extract the CSV file and upload that"),
-    _Signature(
-        b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract the CSV file and upload that"
-    ),
-    _Signature(
-        b"Rar!\x1a\x07", "a RAR archive", "extract the CSV file and upload that"
-    ),
-    _Signature(b"SQLite format 3\x00", "an SQLite database", _EXPORT_CSV),
-    _Signature(b"\x7fELF", "a program", _EXPORT_CSV),
+    _Signature(b"%PDF-", message("a PDF document"), _EXPORT_CSV),
+    _Signature(b"\x89PNG\r\n\x1a\n", message("a PNG image"), _EXPORT_CSV),
+    _Signature(b"\xff\xd8\xff", message("a JPEG image"), _EXPORT_CSV),
+    _Signature(b"GIF87a", message("a GIF image"), _EXPORT_CSV),
+    _Signature(b"GIF89a", message("a GIF image"), _EXPORT_CSV),
+    _Signature(b"\x1f\x8b", message("a gzip archive"), _EXTRACT_CSV),
+    _Signature(b"7z\xbc\xaf\x27\x1c", message("a 7-Zip archive"), _EXTRACT_CSV),
+    _Signature(b"Rar!\x1a\x07", message("a RAR archive"), _EXTRACT_CSV),
+    _Signature(b"SQLite format 3\x00", message("an SQLite database"), _EXPORT_CSV),
+    _Signature(b"\x7fELF", message("a program"), _EXPORT_CSV),
 )
 # Inside a ZIP container (XLSX, ODS, DOCX are ZIP files), the first entry names
 # tell the formats apart.
@@ -209,13 +210,19 @@ _ZIP_KINDS: tuple[tuple[bytes, str, str], ...] = (
     # Read as it is where the `xlsx` extra is installed (userimport._workbook).
     (
         b"xl/",
-        "an Excel workbook",
-        f"{_SAVE_AS_CSV} (or have the site install userimport[xlsx], which reads "
-        "workbooks as they are)",
+        message("an Excel workbook"),
+        message(
+            "save it as CSV (UTF-8) and upload that (or have the site install "
+            "userimport[xlsx], which reads workbooks as they are)"
+        ),
     ),
-    (b"opendocument.spreadsheet", "an OpenDocument spreadsheet", _SAVE_AS_CSV),
-    (b"word/", "a Word document", _EXPORT_CSV),
-    (b"opendocument.text", "an OpenDocument text document", _EXPORT_CSV),
+    (
+        b"opendocument.spreadsheet",
+        message("an OpenDocument spreadsheet"),
+        _SAVE_AS_CSV,
+    ),
+    (b"word/", message("a Word document"), _EXPORT_CSV),
+    (b"opendocument.text", message("an OpenDocument text document"), _EXPORT_CSV),
 )
 
 
@@ -280,7 +287,9 @@ def describe_encoding(encoding: str) -> str:
     'koi8-r'
     """
     label = _LABELS.get(encoding)
-    return f"{encoding} ({label})" if label else encoding
+    if label is None:
+        return encoding
+    return message("{encoding} ({label})", encoding=encoding, label=label)
 
 
 def read_limited(
@@ -319,8 +328,11 @@ def read_limited(
     if len(content) > max_bytes:
         return Issue.error(
             IssueCode.FILE_TOO_LARGE,
-            f"The file is larger than the limit of {_format_size(max_bytes)}; "
-            "split it into smaller files and upload each one.",
+            message(
+                "The file is larger than the limit of {size}; split it into smaller "
+                "files and upload each one.",
+                size=_format_size(max_bytes),
+            ),
         )
     return content
 
@@ -346,7 +358,7 @@ def _format_size(size: int) -> str:
         return f"{size // (1024 * 1024)} MiB"
     if size >= 1024 and size % 1024 == 0:
         return f"{size // 1024} KiB"
-    return f"{size:,} bytes"
+    return message("{count} bytes", count=format(size, ","))
 
 
 def sniff_binary(data: bytes, *, encoding: str | None = None) -> Issue | None:
@@ -369,7 +381,9 @@ def sniff_binary(data: bytes, *, encoding: str | None = None) -> Issue | None:
     looks_like = _signature(data)
     if looks_like is not None:
         kind, advice = looks_like
-        return _binary(f"This file is {kind}; {advice}.")
+        return _binary(
+            message("This file is {kind}; {advice}.", kind=kind, advice=advice)
+        )
     if data.startswith(_BOM_PREFIXES) or _is_wide(encoding):
         return None
     head = data[:_SNIFF_BYTES]
@@ -378,13 +392,17 @@ def sniff_binary(data: bytes, *, encoding: str | None = None) -> Issue | None:
         return None
     if pattern is not None:
         return _binary(
-            "This file looks like UTF-32 text without a byte-order mark; "
-            "save it as CSV (UTF-8) and upload that."
+            message(
+                "This file looks like UTF-32 text without a byte-order mark; "
+                "save it as CSV (UTF-8) and upload that."
+            )
         )
     if len(head.translate(None, _CONTROL_BYTES)) < len(head) * 0.98:
         return _binary(
-            "This file looks like binary data, not a CSV text file; "
-            "save the user list as CSV (UTF-8) and upload that."
+            message(
+                "This file looks like binary data, not a CSV text file; "
+                "save the user list as CSV (UTF-8) and upload that."
+            )
         )
     return None
 
@@ -395,15 +413,15 @@ def _signature(data: bytes) -> tuple[str, str] | None:
         for marker, kind, advice in _ZIP_KINDS:
             if marker in head:
                 return kind, advice
-        return "a ZIP archive", "extract the CSV file and upload that"
+        return message("a ZIP archive"), _EXTRACT_CSV
     for signature in _SIGNATURES:
         if data.startswith(signature.magic):
             return signature.looks_like, signature.advice
     return None
 
 
-def _binary(message: str) -> Issue:
-    return Issue.error(IssueCode.BINARY_FILE, message)
+def _binary(text: str) -> Issue:
+    return Issue.error(IssueCode.BINARY_FILE, text)
 
 
 def _is_wide(encoding: str | None) -> bool:
@@ -495,14 +513,17 @@ def decode(
         return _decode_as_caller(data, encoding)
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            context = f"The file starts with a {_UNICODE_NAMES[codec]} byte-order mark"
+            context = message(
+                "The file starts with a {encoding} byte-order mark",
+                encoding=_UNICODE_NAMES[codec],
+            )
             result = _strict(data, codec, "bom", context)
             if isinstance(result, Issue) and bom == codecs.BOM_UTF32_LE:
                 continue  # FF FE 00 00 is also UTF-16 LE text that starts with NUL
             return result
     pattern = _nul_pattern(data[:_SNIFF_BYTES])
     if pattern is not None and pattern.startswith("utf-16"):
-        context = "The file looks like UTF-16 text without a byte-order mark"
+        context = message("The file looks like UTF-16 text without a byte-order mark")
         return _strict(data, pattern, "utf-16", context)
     try:
         return Decoded(data.decode("utf-8"), "utf-8", "utf-8")
@@ -517,14 +538,20 @@ def _decode_as_caller(data: bytes, encoding: str) -> Decoded | Issue:
     except (LookupError, ValueError):  # ValueError: a NUL in the name
         return Issue.error(
             IssueCode.UNDECODABLE,
-            f"The encoding {encoding!r} is unknown; choose a character encoding "
-            "such as utf-8 or cp1252.",
+            message(
+                "The encoding {encoding} is unknown; choose a character encoding "
+                "such as utf-8 or cp1252.",
+                encoding=repr(encoding),
+            ),
             value=encoding,
         )
     not_a_charset = Issue.error(
         IssueCode.UNDECODABLE,
-        f"The encoding {encoding!r} is not a character encoding for text files; "
-        "choose one such as utf-8 or cp1252.",
+        message(
+            "The encoding {encoding} is not a character encoding for text files; "
+            "choose one such as utf-8 or cp1252.",
+            encoding=repr(encoding),
+        ),
         value=encoding,
     )
     if name in _NOT_CHARSETS:
@@ -534,14 +561,19 @@ def _decode_as_caller(data: bytes, encoding: str) -> Decoded | Issue:
     except LookupError:  # a bytes-to-bytes codec such as "base64"
         return not_a_charset
     except UnicodeError as error:
-        context = f"The file was read as {name}, as requested"
+        context = message(
+            "The file was read as {encoding}, as requested", encoding=name
+        )
         return _undecodable(data, name, context, error, value=encoding)
     if _SURROGATE.search(text):
         # Only escape-style codecs can produce lone surrogates; no store accepts them.
         return Issue.error(
             IssueCode.UNDECODABLE,
-            f"Decoding the file as {name} gives invalid characters; choose the "
-            "encoding the file was saved in.",
+            message(
+                "Decoding the file as {encoding} gives invalid characters; choose "
+                "the encoding the file was saved in.",
+                encoding=name,
+            ),
             value=encoding,
         )
     return Decoded(text, name, "caller")
@@ -564,17 +596,24 @@ def _undecodable(
     *,
     value: str | None = None,
 ) -> Issue:
-    where = ""
     if isinstance(error, UnicodeDecodeError):
         # The error's own bytes: utf-8-sig reports positions after its BOM.
-        line = error.object.count(b"\n", 0, error.start) + 1
-        where = f" (byte 0x{error.object[error.start]:02X} on line {line})"
-    return Issue.error(
-        IssueCode.UNDECODABLE,
-        f"{context}, but it cannot be decoded as {codec}{where}; save it as CSV "
-        "(UTF-8) and upload it again.",
-        value=value,
-    )
+        said = message(
+            "{context}, but it cannot be decoded as {encoding} (byte 0x{byte} on "
+            "line {line}); save it as CSV (UTF-8) and upload it again.",
+            context=context,
+            encoding=codec,
+            byte=format(error.object[error.start], "02X"),
+            line=error.object.count(b"\n", 0, error.start) + 1,
+        )
+    else:
+        said = message(
+            "{context}, but it cannot be decoded as {encoding}; save it as CSV "
+            "(UTF-8) and upload it again.",
+            context=context,
+            encoding=codec,
+        )
+    return Issue.error(IssueCode.UNDECODABLE, said, value=value)
 
 
 def _detect(
@@ -600,15 +639,18 @@ def _detect(
             raise failures["cp1252"]
         text = data.decode("cp1252")
     except UnicodeDecodeError as error:
-        context = "The file is not UTF-8 and no allowed encoding fits it"
+        context = message("The file is not UTF-8 and no allowed encoding fits it")
         return _undecodable(data, "cp1252", context, error)
     mixed = _mixed_encodings(data, first_error, "cp1252")
     if mixed is not None:
         return mixed
     warning = _guessed(
-        "The file is not UTF-8 and no allowed encoding fits it, so it was read as "
-        f"{describe_encoding('cp1252')}; check that accented names look right, "
-        "or save it as CSV UTF-8 and upload it again.",
+        message(
+            "The file is not UTF-8 and no allowed encoding fits it, so it was read "
+            "as {encoding}; check that accented names look right, or save it as "
+            "CSV UTF-8 and upload it again.",
+            encoding=describe_encoding("cp1252"),
+        ),
         "cp1252",
     )
     return Decoded(text, "cp1252", "fallback", warnings=(warning,))
@@ -733,32 +775,31 @@ def _close_call(
         if not _decodes(data, other.codec):
             continue
         ours, theirs = _first_difference(chosen.text, other.text)
-        return (
-            _guessed(
-                "The file is not UTF-8; it was read as "
-                f'{describe_encoding(chosen.codec)}, where a name reads "{ours}", '
-                f"but it may be {describe_encoding(other.codec)}, where it reads "
-                f'"{theirs}". Check the names, or save the file as CSV UTF-8 and '
-                "upload it again.",
-                chosen.codec,
-            ),
+        said = message(
+            "The file is not UTF-8; it was read as {encoding}, where a name reads "
+            '"{ours}", but it may be {other}, where it reads "{theirs}". Check the '
+            "names, or save the file as CSV UTF-8 and upload it again.",
+            encoding=describe_encoding(chosen.codec),
+            ours=ours,
+            other=describe_encoding(other.codec),
+            theirs=theirs,
         )
+        return (_guessed(said, chosen.codec),)
     odd = implausible_word(chosen.text)
     if odd is None:
         return ()
-    return (
-        _guessed(
-            "The file is not UTF-8; it was read as "
-            f'{describe_encoding(chosen.codec)}, the best fit, but "{odd}" is no '
-            "name: the file may be in another encoding. Check the names, or save "
-            "the file as CSV UTF-8 and upload it again.",
-            chosen.codec,
-        ),
+    said = message(
+        "The file is not UTF-8; it was read as {encoding}, the best fit, but "
+        '"{odd}" is no name: the file may be in another encoding. Check the names, '
+        "or save the file as CSV UTF-8 and upload it again.",
+        encoding=describe_encoding(chosen.codec),
+        odd=odd,
     )
+    return (_guessed(said, chosen.codec),)
 
 
-def _guessed(message: str, encoding: str) -> Issue:
-    return Issue.warning(IssueCode.ENCODING_GUESSED, message, value=encoding)
+def _guessed(text: str, encoding: str) -> Issue:
+    return Issue.warning(IssueCode.ENCODING_GUESSED, text, value=encoding)
 
 
 def _first_difference(first: str, second: str) -> tuple[str, str]:
@@ -833,15 +874,22 @@ def _mixed_encodings(data: bytes, first_error: int, legacy: str) -> Issue | None
     utf8, other = _row_numbers(data, utf8_rows), _row_numbers(data, other_rows)
     return Issue.error(
         IssueCode.MIXED_ENCODINGS,
-        f"The file mixes two encodings: {_rows(utf8)} in UTF-8, {_rows(other)} in "
-        f"another one (perhaps {describe_encoding(legacy)}), as when two exports are "
-        "pasted together. Save the whole file as CSV UTF-8 and upload it again.",
+        message(
+            "The file mixes two encodings: {utf8} in UTF-8, {other} in another one "
+            "(perhaps {encoding}), as when two exports are pasted together. Save the "
+            "whole file as CSV UTF-8 and upload it again.",
+            utf8=_rows(utf8),
+            other=_rows(other),
+            encoding=describe_encoding(legacy),
+        ),
     )
 
 
 def _rows(numbers: list[int]) -> str:
     shown = ", ".join(map(str, numbers))
-    return f"row {shown}" if len(numbers) == 1 else f"rows {shown}"
+    if len(numbers) == 1:
+        return message("row {rows}", rows=shown)
+    return message("rows {rows}", rows=shown)
 
 
 def _line_bounds(data: bytes, at: int) -> tuple[int, int]:

@@ -446,7 +446,9 @@ def _left_out(row: ReviewRow) -> ReviewRow:
         (
             Issue.warning(
                 IssueCode.LEFT_OUT,
-                "You left this row out of the import; it will not be imported.",
+                message(
+                    "You left this row out of the import; it will not be imported."
+                ),
                 row=row.row,
             ),
         ),

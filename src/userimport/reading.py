@@ -29,6 +29,7 @@ from typing import Final
 import attrs
 
 from userimport import _workbook
+from userimport._messages import message
 from userimport.decoding import (
     DEFAULT_MAX_BYTES,
     Decoded,
@@ -301,8 +302,10 @@ def _failed(issue: Issue) -> Upload:
 def _empty_file() -> Issue:
     return Issue.error(
         IssueCode.EMPTY_FILE,
-        "The file is empty or holds only blank rows; add a header row and one row "
-        "per user, then upload it again.",
+        message(
+            "The file is empty or holds only blank rows; add a header row and one "
+            "row per user, then upload it again."
+        ),
     )
 
 
@@ -419,7 +422,10 @@ class _Reader:
             first, last, email, org, role, groups, language = (
                 indexes.get(column, -1) for column in COLUMNS
             )
-            pad = [""] * width
+            # Padded as far as the last column read (at least one cell, for the
+            # index -1), not the header's width: a header of 100,000 cells would
+            # copy them for every record.
+            pad = [""] * (max(first, last, email, org, role, groups, language, 0) + 1)
             for row, cells in numbered:
                 # A first cell with a value settles it for most records.
                 if not (cells and cells[0].strip(blank)) and not (
@@ -466,8 +472,10 @@ class _Reader:
                 errors.append(
                     Issue.error(
                         IssueCode.NO_ROWS,
-                        "The file has a header row but no user rows; add one row "
-                        "per user below the header.",
+                        message(
+                            "The file has a header row but no user rows; add one "
+                            "row per user below the header."
+                        ),
                     )
                 )
             elif limit is not None and count > limit:
@@ -523,8 +531,11 @@ def _records_until(text: str, start: int, end: int, delimiter: str) -> int:
 def _nul_issue(row: int) -> Issue:
     return Issue.error(
         IssueCode.MALFORMED_CSV,
-        f"Row {row} contains a NUL character, which a CSV file cannot hold; save "
-        "the file again as CSV from the spreadsheet.",
+        message(
+            "Row {row} contains a NUL character, which a CSV file cannot hold; save "
+            "the file again as CSV from the spreadsheet.",
+            row=row,
+        ),
     )
 
 
@@ -537,34 +548,45 @@ def _sep_problem(named: str, text: str, start: int) -> str | None:
     never say why.
     """
     if len(named) != 1:
-        return "should name the one character that separates the columns"
+        return message("should name the one character that separates the columns")
     kind = (
-        "a letter"
+        message("a letter")
         if named.isalpha()
-        else "a digit"
+        else message("a digit")
         if named.isnumeric()
-        else "a quote"
+        else message("a quote")
         if named in "\"'"
-        else "a space"
+        else message("a space")
         if named.isspace() and named != "\t"
-        else "an invisible character"
+        else message("an invisible character")
         if not named.isprintable() and named != "\t"
         else None
     )
     if kind is not None:
-        return f"names {kind}, which cannot separate columns"
+        return message("names {kind}, which cannot separate columns", kind=kind)
     header = next(_non_blank(text[start : start + _DETECT_CHARS], named), None)
     if header is not None and len(header) < 2:
-        shown = "tab" if named == "\t" else f'"{named}"'
-        return f"names {shown}, but the header row does not contain it"
+        return message(
+            "names {delimiter}, but the header row does not contain it",
+            delimiter=_shown_delimiter(named),
+        )
     return None
+
+
+def _shown_delimiter(delimiter: str) -> str:
+    """A delimiter as messages show it: ``tab``, or the character in quotes."""
+    return message("tab") if delimiter == "\t" else f'"{delimiter}"'
 
 
 def _sep_issue(line: str, problem: str) -> Issue:
     return Issue.error(
         IssueCode.MALFORMED_CSV,
-        f'Row 1, "{line}", {problem}; write the delimiter the file uses after '
-        '"sep=" (such as "sep=;"), or delete row 1.',
+        message(
+            'Row 1, "{line}", {problem}; write the delimiter the file uses after '
+            '"sep=" (such as "sep=;"), or delete row 1.',
+            line=line,
+            problem=problem,
+        ),
         value=line,
     )
 
@@ -572,27 +594,33 @@ def _sep_issue(line: str, problem: str) -> Issue:
 def _malformed(error: csv.Error, row: int) -> Issue:
     reason = str(error)
     if "field larger than field limit" in reason:
-        message = (
-            f"Row {row} has a cell longer than {MAX_CELL_LENGTH:,} characters, which "
-            "usually means a quote opened there is never closed; check the quotes "
-            "on that row."
+        said = message(
+            "Row {row} has a cell longer than {length} characters, which usually "
+            "means a quote opened there is never closed; check the quotes on that "
+            "row.",
+            row=row,
+            length=format(MAX_CELL_LENGTH, ","),
         )
     elif "unexpected end of data" in reason:
-        message = (
-            f"Row {row} opens a quoted cell that is never closed; add the closing "
-            'quote (") or remove the opening one.'
+        said = message(
+            "Row {row} opens a quoted cell that is never closed; add the closing "
+            'quote (") or remove the opening one.',
+            row=row,
         )
     elif "expected after" in reason:
-        message = (
-            f"Row {row} has text right after a closing quote; put the whole cell "
-            'in quotes and double every quote inside it ("").'
+        said = message(
+            "Row {row} has text right after a closing quote; put the whole cell "
+            'in quotes and double every quote inside it ("").',
+            row=row,
         )
     else:
-        message = (
-            f"Row {row} cannot be read as CSV ({reason}); save the file again as "
-            "CSV from the spreadsheet."
+        said = message(
+            "Row {row} cannot be read as CSV ({reason}); save the file again as "
+            "CSV from the spreadsheet.",
+            row=row,
+            reason=reason,
         )
-    return Issue.error(IssueCode.MALFORMED_CSV, message)
+    return Issue.error(IssueCode.MALFORMED_CSV, said)
 
 
 def _choose_delimiter(text: str, start: int) -> str:
@@ -724,8 +752,12 @@ def _header_match(
     errors = [
         Issue.error(
             IssueCode.MISSING_COLUMNS,
-            f"The required column {column} is missing; add a header cell named "
-            f"one of {_quoted(HEADER_ALIASES[column])}.",
+            message(
+                "The required column {column} is missing; add a header cell named "
+                "one of {names}.",
+                column=column,
+                names=_quoted(HEADER_ALIASES[column]),
+            ),
             column=column,
         )
         for column in REQUIRED_COLUMNS
@@ -734,8 +766,11 @@ def _header_match(
     errors.extend(
         Issue.error(
             IssueCode.DUPLICATE_COLUMNS,
-            f"The columns {_quoted(written, 'and')} both give the {column}; keep "
-            "only one of them.",
+            message(
+                "The columns {headers} both give the {column}; keep only one of them.",
+                headers=_quoted(written, every=True),
+                column=column,
+            ),
             column=column,
         )
         for column, written in headers_of.items()
@@ -766,20 +801,29 @@ def _unknown_columns(
     ]
     if not ignored:
         return []
-    noun = "column is" if len(ignored) == 1 else "columns are"
-    return [
-        Issue.warning(
-            IssueCode.UNKNOWN_COLUMNS,
-            f"The {noun} not used and will be ignored: {_quoted(ignored, 'and')}.",
+    if len(ignored) == 1:
+        said = message(
+            "The column is not used and will be ignored: {headers}.",
+            headers=_quoted(ignored),
         )
-    ]
+    else:
+        said = message(
+            "The columns are not used and will be ignored: {headers}.",
+            headers=_quoted(ignored, every=True),
+        )
+    return [Issue.warning(IssueCode.UNKNOWN_COLUMNS, said)]
 
 
-def _quoted(texts: Sequence[str], last: str = "or") -> str:
+def _quoted(texts: Sequence[str], *, every: bool = False) -> str:
+    """The texts in quotes, as a list: "a", "b" or "c" (``every``: "a", "b" and
+    "c")."""
     quoted = [f'"{text}"' for text in texts]
     if len(quoted) == 1:
         return quoted[0]
-    return f"{', '.join(quoted[:-1])} {last} {quoted[-1]}"
+    first, last = ", ".join(quoted[:-1]), quoted[-1]
+    if every:
+        return message("{first} and {last}", first=first, last=last)
+    return message("{first} or {last}", first=first, last=last)
 
 
 def _field_count(
@@ -788,12 +832,17 @@ def _field_count(
     extra = cells[width:]
     if not any(cell.strip() for cell in extra):
         return ()  # trailing empty cells, as spreadsheets leave them, are fine
-    shown = "tab" if delimiter == "\t" else f'"{delimiter}"'
     return (
         Issue.error(
             IssueCode.WRONG_FIELD_COUNT,
-            f"This row has {len(cells)} cells but the header has {width}; a value "
-            f"probably contains the delimiter {shown}: put that value in quotes.",
+            message(
+                "This row has {cells} cells but the header has {width}; a value "
+                "probably contains the delimiter {delimiter}: put that value in "
+                "quotes.",
+                cells=len(cells),
+                width=width,
+                delimiter=_shown_delimiter(delimiter),
+            ),
             row=row,
             value=delimiter.join(extra).rstrip(delimiter),
         ),
@@ -813,10 +862,17 @@ def _formula_issues(
 
 
 def _too_many_rows(count: int, limit: int) -> Issue:
-    rows = "row" if limit == 1 else "rows"
-    return Issue.error(
-        IssueCode.TOO_MANY_ROWS,
-        f"The file has {count:,} user rows but at most {limit:,} {rows} can be "
-        f"imported at once; split it into files of {limit:,} {rows} or fewer.",
-        value=str(count),
-    )
+    if limit == 1:
+        said = message(
+            "The file has {count} user rows but at most 1 row can be imported at "
+            "once; split it into files of 1 row or fewer.",
+            count=format(count, ","),
+        )
+    else:
+        said = message(
+            "The file has {count} user rows but at most {limit} rows can be "
+            "imported at once; split it into files of {limit} rows or fewer.",
+            count=format(count, ","),
+            limit=format(limit, ","),
+        )
+    return Issue.error(IssueCode.TOO_MANY_ROWS, said, value=str(count))
