@@ -282,8 +282,10 @@ def commit(
         skipped=summary.skip,
         invalid=summary.invalid,
         users=tuple(user for user in in_rows if user is not None),
-        left_out=tuple(left_out),
+        # The rows left out by the reviewer were reviewed again: said again.
+        left_out=tuple(_said(left_out, options.locale)),
         delimiter=preview.delimiter,
+        locale=language(options.locale),
     )
 
 

@@ -20,6 +20,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
+from userimport._messages import message, say
 from userimport.formulas import protect_cell
 from userimport.preview import ImportResult
 from userimport.reading import check_delimiter
@@ -260,8 +261,8 @@ _LIST_TITLES: Final[Mapping[str, Mapping[str, str]]] = {
         "language": "Language\nA code such as es, en or pt-BR.",
     },
     "es": {
-        "organization": "Organización\nElija una, o déjela vacía para la suya.",
-        "role": "Rol\nElija uno, o déjelo vacío para el rol por defecto.",
+        "organization": "Organización\nElige una, o déjala vacía para la tuya.",
+        "role": "Rol\nElige uno, o déjalo vacío para el rol predeterminado.",
         "language": "Idioma\nUn código como es, en o pt-BR.",
     },
 }
@@ -312,22 +313,27 @@ def _sentence(message: str) -> str:
     return message if message.endswith(_SENTENCE_ENDS) else message + "."
 
 
-def _errors_text(issues: Iterable[Issue]) -> str:
-    """The ``errors`` cell: errors first, then warnings marked ``Warning:``.
+def _errors_text(issues: Iterable[Issue], locale: str) -> str:
+    """The ``errors`` cell: errors first, then warnings marked ``Warning:`` (in
+    the language of ``locale``, as the messages are).
 
     Each message is one sentence; they are separated by a space.
     """
     ordered = sorted(issues, key=lambda issue: not issue.is_error)
     return " ".join(
-        _sentence(issue.message if issue.is_error else f"Warning: {issue.message}")
+        _sentence(
+            issue.message
+            if issue.is_error
+            else say(message("Warning: {text}", text=issue.message), locale)
+        )
         for issue in ordered
     )
 
 
-def _row_cells(row: ReviewRow) -> list[str]:
+def _row_cells(row: ReviewRow, locale: str) -> list[str]:
     return [
         *(row.values.get(column, "") for column in COLUMNS),
-        _errors_text(row.issues),
+        _errors_text(row.issues, locale),
     ]
 
 
@@ -336,11 +342,12 @@ def error_report(preview: Preview | ImportResult) -> bytes:
 
     The report has the canonical columns under the English template headers, and a
     last column, ``errors``, that says in plain words what is wrong with each row:
-    its errors first, then its warnings (each marked ``Warning:``), one sentence
-    each. Every uploaded row is there, in file order, with exactly the values it was
-    uploaded with, and on the same spreadsheet row as in the upload (blank lines
-    fill the gaps), so that row numbers in the messages still point at it. Valid
-    rows have an empty ``errors`` cell.
+    its errors first, then its warnings (each marked ``Warning:``, or ``Aviso:``
+    in a Spanish review, like its messages), one sentence each. Every uploaded row
+    is there, in file order, with exactly the values it was uploaded with, and on
+    the same spreadsheet row as in the upload (blank lines fill the gaps), so that
+    row numbers in the messages still point at it. Valid rows have an empty
+    ``errors`` cell.
 
     Given a commit's :class:`~userimport.ImportResult`, the report holds only the
     rows the commit left out (invalid at review, or left out by the reviewer): what
@@ -380,17 +387,18 @@ def error_report(preview: Preview | ImportResult) -> bytes:
         file_issues: Sequence[Issue] = ()
     else:
         rows, file_issues = preview.rows, preview.file_issues
+    locale = preview.locale
     headers = TEMPLATE_HEADERS["en"]
     records: list[Sequence[str]] = [
         [*(headers[column] for column in COLUMNS), ERRORS_COLUMN]
     ]
     if any(issue.is_error for issue in file_issues):
-        records.append([*("" for _ in COLUMNS), _errors_text(file_issues)])
+        records.append([*("" for _ in COLUMNS), _errors_text(file_issues, locale)])
     for row in rows:
         # The record being written is spreadsheet row len(records) + 1.
         if row.row is not None:
             records.extend([] for _ in range(row.row - len(records) - 1))
-        records.append(_row_cells(row))
+        records.append(_row_cells(row, locale))
     return _csv_bytes(records, _report_delimiter(preview.delimiter))
 
 

@@ -248,6 +248,7 @@ class ImportResult:
             reviewed, in row order: what the administrator still has to fix
             (``error_report(result)`` gives them back as a file).
         delimiter: The upload's delimiter, for that report.
+        locale: The language its rows' messages are in (and that report's).
     """
 
     created: int = 0
@@ -257,3 +258,4 @@ class ImportResult:
     users: tuple[StoredUser, ...] = ()
     left_out: tuple[ReviewRow, ...] = ()
     delimiter: str | None = None
+    locale: str = "en"
