@@ -1295,7 +1295,7 @@ def test_the_pages_follow_the_browsers_language(app: Flask, admin: Admin) -> Non
     assert '<html lang="es">' in spanish
     assert "Revisa el archivo" in spanish
     assert "Comprobar de nuevo" in spanish
-    assert "No se encontró ninguna organización “Atlantis”" in spanish
+    assert "No se encontró la organización “Atlantis”" in spanish
     preview = unseal(review_of(spanish), "tests", max_age=60)
     assert "es" == preview.locale
     german = admin.client.get("/import", headers={"Accept-Language": "de-DE"}).text
@@ -1310,7 +1310,10 @@ def test_the_switch_keeps_the_language_for_the_next_pages(client: FlaskClient) -
         "/language", data={"csrf_token": token, "language": "es", "next": "/sign-in"}
     )
     assert (303, "/sign-in") == (switched.status_code, switched.location)
-    assert "Acceder como Administrador de Acme Learning" in client.get("/sign-in").text
+    assert (
+        "Iniciar sesión como Administrador de Acme Learning"
+        in client.get("/sign-in").text
+    )
     admin = sign_in_es(client)
     assert "Usuarios" in admin.get("/users").text
     for target in ("https://attacker.example/", "//attacker.example/", "/\\x"):
