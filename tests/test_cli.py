@@ -1343,10 +1343,10 @@ def test_check_and_import_a_workbook(
     ("environment", "option", "expected"),
     [
         ({}, [], "The last name is required"),
-        ({"LANG": "es_MX.UTF-8"}, [], "Rellena los apellidos"),
+        ({"LANG": "es_MX.UTF-8"}, [], "Escribe los apellidos"),
         ({"LANG": "es_ES.UTF-8", "LC_ALL": "en_US.UTF-8"}, [], "The last name is"),
         ({"LANG": "es_ES.UTF-8"}, ["--lang", "en"], "The last name is required"),
-        ({}, ["--lang", "es"], "Rellena los apellidos"),
+        ({}, ["--lang", "es"], "Escribe los apellidos"),
     ],
 )
 def test_the_review_speaks_the_chosen_language(

@@ -150,7 +150,7 @@ def sign_in(page: Page, label: str = ROOT_ADMIN) -> None:
     if page.locator("html").get_attribute("lang") == "es":
         page.locator(f'button[name="admin"][value="{ADMIN_KEYS[label]}"]').click()
         expect(page.get_by_role("heading", name="Usuarios", exact=True)).to_be_visible()
-        expect(page.locator("#signed-in")).to_contain_text("Has accedido como")
+        expect(page.locator("#signed-in")).to_contain_text("Sesión iniciada como")
         return
     page.get_by_role("button", name=f"Sign in as {label}").click()
     expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
@@ -839,10 +839,10 @@ def test_the_whole_flow_in_spanish(browser: Browser, server: str, app: Flask) ->
         data = "\r\n".join([HEADER, "Ana,,ana@acme.example,,,,", "Bo,Ng,bo@,,,,"])
         drop_file(page, "errores.csv", data.encode(), heading="Revisa el archivo")
         expect(cell(page, 2, "last_name").locator(".issue")).to_have_text(
-            "Rellena los apellidos: es un dato obligatorio."
+            "Escribe los apellidos: es un dato obligatorio."
         )
         expect(page.locator("#done-why")).to_contain_text(
-            "Hecho no está disponible mientras 2 filas tengan errores"
+            "“Importar” no está disponible mientras haya 2 filas con errores"
         )
         cell(page, 3, "email").get_by_role("textbox").fill("bo@acme.example")
         page.get_by_role("button", name="English").click()
