@@ -51,6 +51,8 @@ def _issue_code_table() -> str:
         IssueCode.UNKNOWN_COLUMNS,
         IssueCode.ENCODING_GUESSED,
         IssueCode.EXAMPLE_ROW,
+        IssueCode.LEFT_OUT,
+        IssueCode.CONFUSABLE_EMAIL,
     }
     for code in IssueCode:
         file_level = code in FILE_ERROR_CODES or code in {

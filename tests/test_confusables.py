@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import idna
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 pytest.importorskip("icu")
 
-from userimport._confusables import confusable_groups, skeleton
-from userimport.schema import email_key
+from userimport import (
+    Action,
+    Actor,
+    ImportOptions,
+    Issue,
+    IssueCode,
+    MemoryStore,
+    Organization,
+    OrgTree,
+    ReviewRow,
+    StoredUser,
+    UserRow,
+    UserWrite,
+    commit,
+    prepare,
+    revise,
+    validate_user,
+)
+from userimport._confusables import confusable_groups, readable, skeleton
+from userimport.formulas import FORMULA_TRIGGERS
+from userimport.schema import EXAMPLE_ROWS, email_key
 
 
 @pytest.mark.parametrize(
@@ -52,6 +74,24 @@ def test_groups_hold_distinct_keys_of_one_skeleton() -> None:
     )
 
 
+#: Letters of domain labels: ASCII, Latin with accents, Cyrillic, Greek, Han.
+LABEL = st.text(alphabet="abxyz0-аеοßüñ日本", min_size=1, max_size=6)
+
+
+@given(st.lists(LABEL, min_size=1, max_size=3))
+def test_a_key_reads_with_its_domain_in_unicode(labels: list[str]) -> None:
+    """``readable`` gives back the Unicode domain of any key: the domain IDNA would
+    show (idna.decode), its local part as it is."""
+    domain = ".".join(labels)
+    try:
+        ascii_form = idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        assume(False)
+    key = email_key(f"ana@{domain}")
+
+    assert readable(key) == "ana@" + idna.decode(ascii_form)
+
+
 @given(st.lists(st.text(max_size=8), max_size=12))
 def test_groups_partition_the_confusable_keys(keys: list[str]) -> None:
     """Every key is in at most one group, every group shares one skeleton and has
@@ -59,12 +99,323 @@ def test_groups_partition_the_confusable_keys(keys: list[str]) -> None:
     with another key."""
     groups = confusable_groups(keys)
 
+    def looks(key: str) -> str:
+        return skeleton(readable(key))
+
     grouped = [key for group in groups for key in group]
     assert len(grouped) == len(set(grouped))
     for group in groups:
         assert len(group) >= 2
-        assert len({skeleton(key) for key in group}) == 1
+        assert len({looks(key) for key in group}) == 1
     alone = set(keys) - set(grouped)
-    skeletons = [skeleton(key) for key in alone]
+    skeletons = [looks(key) for key in alone]
     assert len(skeletons) == len(set(skeletons))
-    assert not {skeleton(key) for key in alone} & {skeleton(k) for k in grouped}
+    assert not {looks(key) for key in alone} & {looks(k) for k in grouped}
+
+
+# --- the review's confusable_email warning -----------------------------------------
+
+ORGS = OrgTree(
+    [
+        Organization("root", "Acme"),
+        Organization("es", "Spain", "root"),
+        Organization("fr", "France", "root"),
+    ]
+)
+ROOT = Actor("root")
+SPAIN = Actor("es")
+
+#: Latin letters and a look-alike of each in another script (one skeleton).
+LOOK_ALIKES = {
+    "a": "а",  # Cyrillic
+    "c": "с",  # Cyrillic
+    "e": "е",  # Cyrillic
+    "i": "і",  # Cyrillic (Ukrainian)
+    "o": "ο",  # Greek omicron
+    "p": "р",  # Cyrillic
+    "x": "х",  # Cyrillic
+    "y": "у",  # Cyrillic
+    "l": "1",  # digit one
+}
+
+
+def upload(*emails: str) -> bytes:
+    """An upload of one user per email, in rows 2, 3, ..."""
+    lines = ["first_name,last_name,email"]
+    lines += [f"Ana,Gil {number},{email}" for number, email in enumerate(emails)]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def user(user_id: str, email: str, organization: str) -> StoredUser:
+    """A stored user."""
+    return StoredUser(user_id, email, "Bo", "Li", organization)
+
+
+def warnings_of(rows: Sequence[ReviewRow]) -> dict[int | None, list[Issue]]:
+    """The confusable_email warnings, by row."""
+    found: dict[int | None, list[Issue]] = {}
+    for row in rows:
+        for issue in row.issues:
+            if issue.code is IssueCode.CONFUSABLE_EMAIL:
+                assert not issue.is_error
+                found.setdefault(row.row, []).append(issue)
+    return found
+
+
+def test_two_rows_that_look_alike_each_name_the_other() -> None:
+    """``pаypal@x.com`` (Cyrillic а) beside ``paypal@x.com``: each row gets one
+    warning naming the other row and showing the characters that differ; both are
+    still created."""
+    preview = prepare(
+        upload("ana@x.com", "pаypal@x.com", "PayPal@x.com"),
+        actor=ROOT,
+        orgs=ORGS,
+        store=MemoryStore(),
+    )
+
+    found = warnings_of(preview.rows)
+    assert list(found) == [3, 4]
+    assert [issue.message for issue in found[3]] == [
+        "This email looks like “PayPal@x.com” in row 4, but it is a different "
+        "address (“а” U+0430 instead of “a” U+0061); check that it is the one you "
+        "mean."
+    ]
+    assert found[4][0].message.startswith("This email looks like “pаypal@x.com” in")
+    assert (found[3][0].column, found[3][0].value) == ("email", "pаypal@x.com")
+    assert [row.action for row in preview.rows] == [Action.CREATE] * 3
+
+
+def test_ascii_look_alikes_warn_too() -> None:
+    """UTS #39 confuses some ASCII with ASCII: ``rn`` and ``m``, ``1`` and ``l``;
+    the message shows the code points."""
+    preview = prepare(
+        upload("rn@x.com", "m@x.com", "a1@x.com", "al@x.com"),
+        actor=ROOT,
+        orgs=ORGS,
+        store=MemoryStore(),
+    )
+
+    found = warnings_of(preview.rows)
+    assert list(found) == [2, 3, 4, 5]
+    assert "(“rn” U+0072 U+006E instead of “m” U+006D)" in found[2][0].message
+    assert "(“1” U+0031 instead of “l” U+006C)" in found[4][0].message
+
+
+def test_a_look_alike_of_a_visible_user_names_that_user() -> None:
+    """An existing user the actor may see is named with its email."""
+    store = MemoryStore([user("1", "paypal@x.com", "es")])
+
+    preview = prepare(upload("pаypal@x.com"), actor=SPAIN, orgs=ORGS, store=store)
+
+    [issue] = warnings_of(preview.rows)[2]
+    assert issue.message.startswith(
+        "This email looks like “paypal@x.com”, the email of an existing user, but"
+    )
+
+
+def test_a_look_alike_of_an_invisible_user_gives_no_warning() -> None:
+    """A user outside the actor's subtree never gives a warning: the review does not
+    tell that such a user exists. Its administrator above sees the warning."""
+    store = MemoryStore([user("1", "paypal@x.com", "fr"), user("2", "bo@x.com", "es")])
+    data = upload("pаypal@x.com")
+
+    spain = prepare(data, actor=SPAIN, orgs=ORGS, store=store)
+    root = prepare(data, actor=ROOT, orgs=ORGS, store=store)
+
+    assert warnings_of(spain.rows) == {}
+    assert "paypal@x.com" not in repr(spain)
+    assert list(warnings_of(root.rows)) == [2]
+
+
+def test_a_look_alike_domain_warns() -> None:
+    """A domain is compared as it reads, not in its ASCII form
+    (``xn--pypal-4ve.com`` is ``pаypal.com``)."""
+    store = MemoryStore([user("1", "ana@xn--pypal-4ve.com", "es")])
+
+    preview = prepare(upload("ana@paypal.com"), actor=SPAIN, orgs=ORGS, store=store)
+
+    [issue] = warnings_of(preview.rows)[2]
+    assert "(“a” U+0061 instead of “а” U+0430)" in issue.message
+
+
+def test_an_existing_email_with_a_hidden_character_is_not_quoted() -> None:
+    """A store may hold an email no upload could (here with a right-to-left
+    override); the message names the user without quoting it."""
+    store = MemoryStore([user("1", "pаypal\u202e@x.com", "es")])
+
+    preview = prepare(upload("paypal@x.com"), actor=SPAIN, orgs=ORGS, store=store)
+
+    [issue] = warnings_of(preview.rows)[2]
+    assert "\u202e" not in issue.message
+    assert "the email of an existing user" in issue.message
+    assert "without U+202E" in issue.message
+
+
+def test_many_look_alikes_are_counted_after_the_first_three() -> None:
+    """A message names three look-alikes and counts the others."""
+    emails = ["paypal@x.com", "pаypal@x.com", "paypаl@x.com", "раypal@x.com"]
+    emails += ["pаypаl@x.com"]
+    preview = prepare(upload(*emails), actor=ROOT, orgs=ORGS, store=MemoryStore())
+
+    found = warnings_of(preview.rows)
+    assert list(found) == [2, 3, 4, 5, 6]
+    assert "row 3; “paypаl@x.com” in row 4; “раypal@x.com” in row 5; and 1 more," in (
+        found[2][0].message
+    )
+
+
+def test_rows_that_take_no_part() -> None:
+    """Rows whose cells have errors, the template's example rows and rows left out
+    take no part; a row valid in its cells but invalid otherwise does."""
+    example = EXAMPLE_ROWS[0]
+    look_alike = "".join(LOOK_ALIKES.get(char, char) for char in example["email"])
+    data = (
+        "first_name,last_name,email,organization\r\n"
+        f"{example['first_name']},{example['last_name']},{example['email']},\r\n"
+        f"Ana,Gil,{look_alike},\r\n"  # row 3: like the example row only
+        ",Gil,paypal@x.com,\r\n"  # row 4: a missing name
+        "Bo,Li,pаypal@x.com,\r\n"  # row 5: like row 4 only
+        "Cy,Xu,rn@x.com,Nowhere\r\n"  # row 6: an unknown organization
+        "Di,Ng,m@x.com,\r\n"  # row 7: like row 6
+    ).encode()
+
+    preview = prepare(data, actor=ROOT, orgs=ORGS, store=MemoryStore())
+    assert list(warnings_of(preview.rows)) == [6, 7]
+
+    revised = revise(preview, drop=[6], actor=ROOT, orgs=ORGS, store=MemoryStore())
+    assert warnings_of(revised.rows) == {}
+    fixed = revise(
+        preview,
+        edits={4: {"first_name": "Ed"}},
+        actor=ROOT,
+        orgs=ORGS,
+        store=MemoryStore(),
+    )
+    assert list(warnings_of(fixed.rows)) == [4, 5, 6, 7]
+
+
+def test_validate_user_warns_of_a_look_alike_of_a_visible_user() -> None:
+    """The single-user form gets the warning too, without a row number."""
+    store = MemoryStore([user("1", "paypal@x.com", "es")])
+    values = {"first_name": "Ana", "last_name": "Gil", "email": "pаypal@x.com"}
+
+    reviewed = validate_user(values, actor=SPAIN, orgs=ORGS, store=store)
+
+    assert reviewed.action is Action.CREATE
+    assert list(warnings_of([reviewed])) == [None]
+
+
+def test_the_warning_is_said_in_spanish() -> None:
+    """The message, its look-alikes and its differences are all said in Spanish."""
+    store = MemoryStore([user("1", "paypal@x.com", "es")])
+    options = ImportOptions(locale="es")
+
+    preview = prepare(
+        upload("pаypal@x.com", "rn@x.com", "m@x.com"),
+        actor=SPAIN,
+        orgs=ORGS,
+        store=store,
+        options=options,
+    )
+
+    found = warnings_of(preview.rows)
+    assert found[2][0].message == (
+        "Este correo electrónico se parece a “paypal@x.com”, el correo electrónico "
+        "de un usuario existente, pero es una dirección distinta (“а” U+0430 en "
+        "lugar de “a” U+0061); comprueba que sea la que quieres."
+    )
+    assert "“m@x.com” de la fila 4" in found[3][0].message
+    for issues in found.values():
+        assert issues[0].message[0] not in FORMULA_TRIGGERS
+
+
+def test_a_look_alike_created_after_the_review_does_not_stop_the_commit() -> None:
+    """Done writes what was reviewed: a look-alike user created since the review
+    adds a warning to the review of now, and changes nothing that is written, so
+    the commit goes through; the review again shows the warning."""
+    store = MemoryStore()
+    preview = prepare(upload("pаypal@x.com"), actor=SPAIN, orgs=ORGS, store=store)
+    assert warnings_of(preview.rows) == {}
+    store.apply([UserWrite(UserRow("Bo", "Li", "paypal@x.com", "es"))])
+
+    again = revise(preview, actor=SPAIN, orgs=ORGS, store=store)
+    result = commit(preview, actor=SPAIN, orgs=ORGS, store=store)
+
+    assert list(warnings_of(again.rows)) == [2]
+    assert [stored.email for stored in result.users] == ["pаypal@x.com"]
+
+
+def test_a_reviewed_warning_commits_as_reviewed() -> None:
+    """Rows with the warning are written as reviewed."""
+    store = MemoryStore([user("1", "paypal@x.com", "es")])
+    preview = prepare(
+        upload("pаypal@x.com", "rn@x.com", "m@x.com"),
+        actor=SPAIN,
+        orgs=ORGS,
+        store=store,
+    )
+    assert len(warnings_of(preview.rows)) == 3
+
+    result = commit(preview, actor=SPAIN, orgs=ORGS, store=store)
+
+    assert result.created == 3
+
+
+LOCAL = st.text(alphabet="abcdeilmnoprxy", min_size=1, max_size=10)
+
+
+@given(LOCAL, st.data())
+def test_a_look_alike_substitution_warns_on_both_rows(
+    local: str, data: st.DataObject
+) -> None:
+    """For any address and any look-alike substitution of some of its letters, the
+    two rows each get one warning naming the other; the same address in another
+    case is the same user and gets none."""
+    places = [index for index, char in enumerate(local) if char in LOOK_ALIKES]
+    assume(places)
+    chosen = data.draw(st.sets(st.sampled_from(places), min_size=1))
+    other = "".join(
+        LOOK_ALIKES[char] if index in chosen else char
+        for index, char in enumerate(local)
+    )
+    emails = [f"{local}@x.com", f"{other}@x.com", f"{local.upper()}@x.com"]
+
+    preview = prepare(upload(*emails), actor=ROOT, orgs=ORGS, store=MemoryStore())
+
+    found = warnings_of(preview.rows)
+    assert list(found) == [2, 3, 4]
+    assert [len(issues) for issues in found.values()] == [1, 1, 1]
+    assert "in row 3" in found[2][0].message
+    assert "in row 2" in found[3][0].message
+    assert "in row 3" in found[4][0].message  # the duplicate of row 2
+
+
+SCRAMBLED = st.text(alphabet="aаrnm1lοo0", min_size=1, max_size=4)
+
+
+@given(st.lists(SCRAMBLED, min_size=1, max_size=8), st.lists(SCRAMBLED, max_size=8))
+def test_a_row_warns_exactly_when_its_skeleton_is_another_keys(
+    rows: list[str], users: list[str]
+) -> None:
+    """Differential: a row gets the warning exactly when another row, or a visible
+    user, has a different key and the same skeleton (the plain definition); no
+    invisible user ever counts."""
+    keys = [email_key(f"{local}@x.com") for local in rows]
+    visible = {email_key(f"{local}@x.com") for local in users[::2]}
+    hidden = {email_key(f"{local}@x.com") for local in users[1::2]} - visible
+    stored = [user(f"v{n}", key, "es") for n, key in enumerate(sorted(visible))]
+    stored += [user(f"h{n}", key, "fr") for n, key in enumerate(sorted(hidden))]
+
+    preview = prepare(
+        upload(*(f"{local}@x.com" for local in rows)),
+        actor=SPAIN,
+        orgs=ORGS,
+        store=MemoryStore(stored),
+    )
+
+    expected = {
+        row
+        for row, key in enumerate(keys, 2)
+        if any(k != key and skeleton(k) == skeleton(key) for k in [*keys, *visible])
+    }
+    assert set(warnings_of(preview.rows)) == expected

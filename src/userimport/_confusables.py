@@ -13,28 +13,39 @@ UTS #39 with the Unicode data of its release, through PyICU (the ``confusables``
 extra installs its prebuilt wheels, which bundle ICU: no compiler, no system
 library). The library keeps no copy of the confusables table, which changes with
 every Unicode version.
+
+Keys are compared as they read: a key's domain is in its ASCII form
+(``xn--pypal-4ve.com``), which hides a look-alike domain, so its A-labels are
+decoded back to Unicode (``pаypal.com``) before the skeleton is taken.
+
+Without PyICU there is no skeleton: :func:`available` says so, and the review then
+gives no ``confusable_email`` warning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
 
-__all__ = ["confusable_groups", "skeleton"]
+__all__ = ["available", "confusable_groups", "likeness", "readable", "skeleton"]
 
 
 @functools.lru_cache(maxsize=1)
-def _checker() -> object:
+def _checker() -> object | None:
+    """ICU's spoof checker, or ``None`` without PyICU (looked for once)."""
     try:
         import icu  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ModuleNotFoundError as error:
-        raise ModuleNotFoundError(
-            "Look-alike emails are found with ICU's UTS #39 skeletons, which the "
-            "'confusables' extra installs: pip install 'userimport[confusables]'",
-            name=error.name,
-        ) from error
-    return icu.SpoofChecker()
+    except ModuleNotFoundError:
+        return None
+    checker: object = icu.SpoofChecker()
+    return checker
+
+
+def available() -> bool:
+    """Whether skeletons can be taken: PyICU, the ``confusables`` extra, is there."""
+    return _checker() is not None
 
 
 def skeleton(text: str) -> str:
@@ -47,29 +58,88 @@ def skeleton(text: str) -> str:
         ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
     """
     checker = _checker()
+    if checker is None:
+        raise ModuleNotFoundError(
+            "Look-alike emails are found with ICU's UTS #39 skeletons, which the "
+            "'confusables' extra installs: pip install 'userimport[confusables]'",
+            name="icu",
+        )
     # The skeleton type argument is ignored since ICU 58 (one skeleton for all).
     result: str = checker.getSkeleton(0, text)  # type: ignore[attr-defined]
     return result
 
 
-def confusable_groups(keys: Iterable[str]) -> list[tuple[str, ...]]:
+def likeness(key: str) -> str:
+    """What an email key is compared by: the skeleton of its :func:`readable` form.
+    Two keys look the same exactly when their likenesses are equal.
+
+    >>> likeness("x@xn--pypal-4ve.com") == likeness("x@paypal.com")
+    True
+
+    Raises:
+        ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
+    """
+    return skeleton(readable(key))
+
+
+def readable(key: str) -> str:
+    """An email key as it reads: the A-labels of its domain decoded to Unicode.
+
+    >>> readable("x@xn--pypal-4ve.com")  # Cyrillic а
+    'x@pаypal.com'
+    >>> readable("ana@example.com")
+    'ana@example.com'
+
+    A label that does not decode stays as it is. A text without ``@`` is all local
+    part, as in :func:`~userimport.schema.email_key`.
+    """
+    if "xn--" not in key:
+        return key
+    local, at, domain = key.rpartition("@")
+    return local + at + _domain_text(domain) if at else key
+
+
+@functools.lru_cache(maxsize=2048)
+def _domain_text(domain: str) -> str:
+    """A domain with its A-labels decoded (cached, bounded, thread-safe: the users
+    of a store share a few domains)."""
+    labels = domain.split(".")
+    for index, label in enumerate(labels):
+        if label.startswith("xn--"):
+            with contextlib.suppress(UnicodeError):
+                labels[index] = label[4:].encode("ascii").decode("punycode")
+    return ".".join(labels)
+
+
+def confusable_groups(
+    keys: Iterable[str], others: Iterable[str] = ()
+) -> list[tuple[str, ...]]:
     """The email keys that look like one another, in groups.
 
     Args:
-        keys: :func:`~userimport.schema.email_key` values: the rows of an upload and
-            the existing users the importer may see. Equal keys are one user, never
-            a confusion.
+        keys: :func:`~userimport.schema.email_key` values: the rows of an upload.
+            Equal keys are one user, never a confusion.
+        others: More keys compared with ``keys`` but not among themselves: the
+            existing users the importer may see. Two of them that look alike
+            make no group.
 
     Returns:
-        Each group of two or more distinct keys with one skeleton, as a sorted
+        Each group of two or more distinct keys with one :func:`likeness` that
+        holds at least one of ``keys``, as a sorted
         tuple; the groups sorted. Keys alike to no other key are in no group.
 
     >>> confusable_groups(["paypal@x.com", "pаypal@x.com", "ana@x.com", "ana@x.com"])
     [('paypal@x.com', 'pаypal@x.com')]
+    >>> confusable_groups(["x@paypal.com"], ["x@xn--pypal-4ve.com", "m@x.com"])
+    [('x@paypal.com', 'x@xn--pypal-4ve.com')]
     """
     by_skeleton: defaultdict[str, set[str]] = defaultdict(set)
     for key in keys:
-        by_skeleton[skeleton(key)].add(key)
+        by_skeleton[likeness(key)].add(key)
+    for key in others:
+        group = by_skeleton.get(likeness(key))
+        if group is not None:
+            group.add(key)
     return sorted(
         tuple(sorted(group)) for group in by_skeleton.values() if len(group) > 1
     )

@@ -21,6 +21,7 @@ from userimport._drawn_files import (
     encodings,
     header,
     layouts,
+    look,
     not_example,
     write,
 )
@@ -157,7 +158,7 @@ def row_defect_files(draw: st.DrawFn) -> tuple[bytes, frozenset[IssueCode]]:
             ).filter(not_example),
             min_size=valid + len(codes),
             max_size=valid + len(codes),
-            unique_by=lambda user: user.key,
+            unique_by=look,
         )
     )
     columns = draw(st.permutations(COLUMNS))

@@ -16,6 +16,7 @@ from typing import Final
 import attrs
 from hypothesis import strategies as st
 
+from userimport._confusables import available, likeness
 from userimport._drawn_users import fits_cp1252
 from userimport.access import Actor
 from userimport.formulas import unprotect_cell
@@ -31,6 +32,7 @@ __all__ = [
     "encodings",
     "header",
     "layouts",
+    "look",
     "needs_cell",
     "not_example",
     "user_cells",
@@ -161,6 +163,13 @@ _EXAMPLE_KEYS: Final = frozenset(email_key(row["email"]) for row in EXAMPLE_ROWS
 
 def not_example(user: UserRow) -> bool:
     return user.key not in _EXAMPLE_KEYS
+
+
+def look(user: UserRow) -> str:
+    """What a reader tells users apart by: the likeness of their email keys (with
+    the ``confusables`` extra), otherwise the keys. The users of a drawn file are
+    unique by it, so no two of its emails look alike (``confusable_email``)."""
+    return likeness(user.key) if available() else user.key
 
 
 def needs_cell(column: str, user: UserRow, actor: Actor) -> bool:

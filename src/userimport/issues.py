@@ -101,9 +101,9 @@ _DESCRIPTIONS: dict[IssueCode, str] = {
     IssueCode.INVALID_EMAIL: "The email address is not valid.",
     IssueCode.DUPLICATE_EMAIL: "The same email appears in an earlier row "
     "(compared without case).",
-    IssueCode.CONFUSABLE_EMAIL: "The email looks the same as another row's or an "
-    "existing user's (a look-alike letter, such as a Cyrillic a) but is a "
-    "different user (warning).",
+    IssueCode.CONFUSABLE_EMAIL: "The email looks the same as another row's or as "
+    "the email of a user you manage (a look-alike letter, such as a Cyrillic a) but "
+    "is a different user (warning; with the `confusables` extra).",
     IssueCode.EMAIL_EXISTS: "A user you manage already has this email; "
     "its severity follows `on_existing`.",
     IssueCode.EMAIL_TAKEN: "A user outside the organizations you manage "

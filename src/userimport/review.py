@@ -3,20 +3,23 @@
 Field validation (:mod:`userimport.validation`) gives each row's parsed values; this
 module adds what needs the organization tree, the actor's rights, the host's checks
 and the store: organization resolution, role rights, duplicates within the file,
-example rows, and existing users under the ``on_existing`` policy. ``prepare``,
-``commit`` and ``validate_user`` all review rows through :func:`review_rows`, so a
-commit recomputes exactly what the review showed.
+example rows, existing users under the ``on_existing`` policy, and look-alike
+emails. ``prepare``, ``commit`` and ``validate_user`` all review rows through
+:func:`review_rows`, so a commit recomputes exactly what the review showed.
 """
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
+from userimport import _confusables
+from userimport._characters import hidden_character
 from userimport._messages import listing, message
-from userimport.access import Actor
+from userimport.access import Actor, visible_users
 from userimport.exceptions import StoreError, UserImportError
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode
@@ -261,7 +264,7 @@ def review_rows(
         email key.
 
     Issues come in this order in a row: reading, fields, organization, role,
-    duplicate, host checks, the store's.
+    duplicate, host checks, the store's, a look-alike email.
     """
     validator = RowValidator()
     rights = _Rights(ctx)
@@ -300,6 +303,10 @@ def review_rows(
             records, firsts, strict=True
         )
     ]
+    for index, issue in _look_alikes(records, firsts, ctx, store).items():
+        reviewed[index] = attrs.evolve(
+            reviewed[index], issues=(*reviewed[index].issues, issue)
+        )
     return reviewed, existing
 
 
@@ -317,11 +324,7 @@ def _review(
     if row is not None and row in duplicates:
         issues.append(duplicates[row])
         user = None
-    if (
-        parsed is not None
-        and parsed.key in _EXAMPLE_KEYS
-        and (parsed.key, parsed.first_name, parsed.last_name) in _EXAMPLES
-    ):
+    if parsed is not None and _is_example(parsed):
         return ReviewRow(
             row,
             values,
@@ -348,6 +351,14 @@ def _review(
     if stored is None:
         return ReviewRow(row, values, user, Action.CREATE, tuple(issues))
     return _against_store(row, values, parsed, user, stored, issues, ctx)
+
+
+def _is_example(parsed: ParsedUser) -> bool:
+    """Whether a row is one of the template's example rows (email key and names)."""
+    return (
+        parsed.key in _EXAMPLE_KEYS
+        and (parsed.key, parsed.first_name, parsed.last_name) in _EXAMPLES
+    )
 
 
 def _has_error(issues: Sequence[Issue]) -> bool:
@@ -476,3 +487,149 @@ def lookup(store: UserStore, keys: Iterable[str]) -> dict[str, StoredUser]:
         raise StoreError(
             f"The user store failed while looking up emails: {exc}"
         ) from exc
+
+
+# --- look-alike emails ----------------------------------------------------------
+
+#: How many look-alikes a ``confusable_email`` message names (the others are
+#: counted), and how many of their differing spans it shows.
+_NAMED = 3
+#: How many code points of one differing span a message shows.
+_SHOWN = 4
+
+
+def _look_alikes(
+    records: Sequence[Record],
+    firsts: Sequence[tuple[ParsedUser | None, UserRow | None, list[Issue]]],
+    ctx: ReviewContext,
+    store: UserStore,
+) -> dict[int, Issue]:
+    """The ``confusable_email`` warning of each row, by index, whose email is not
+    the same user as, but looks the same as, another row's or an existing user's.
+
+    The rows compared are those compared for duplicates: every row whose cells are
+    valid, whatever the organization, the rights, the host checks or the store say
+    of it (a row whose cells have errors takes part once they are fixed), and not
+    the template's example rows. The existing users are those the actor may see
+    (:func:`~userimport.access.visible_users`): a user outside the actor's subtree
+    never gives a warning, so the warning never tells that such a user exists.
+
+    Each row's key, and each visible user's, gets one UTS #39 skeleton per review
+    (:func:`~userimport._confusables.confusable_groups`), so a review costs one
+    listing of the actor's users and one skeleton per user and per distinct row
+    key. Without PyICU (the ``confusables`` extra) there is no skeleton, nothing is
+    listed and no row gets the warning.
+    """
+    indexes: dict[str, list[int]] = {}
+    emails: dict[str, str] = {}  # the normalised email of each key's first row
+    for index, (parsed, _, _) in enumerate(firsts):
+        if parsed is not None and not _is_example(parsed):
+            indexes.setdefault(parsed.key, []).append(index)
+            emails.setdefault(parsed.key, parsed.email)
+    if not indexes or not _confusables.available():
+        return {}
+    users = {user.key: user for user in _visible(ctx, store)}
+    found: dict[int, Issue] = {}
+    for group in _confusables.confusable_groups(indexes, users):
+        names = {
+            key: message(
+                "“{email}” in row {row}",
+                email=emails[key],
+                row=records[indexes[key][0]][0],
+            )
+            if key in indexes
+            else _existing_name(users[key])
+            for key in group
+        }
+        # Rows first, in file order, then existing users by key.
+        order = sorted(
+            group,
+            key=lambda k: (0, indexes[k][0], k) if k in indexes else (1, 0, k),
+        )
+        for key in group:
+            others = [other for other in order if other != key]
+            for index in indexes.get(key, ()):
+                row, values, _ = records[index]
+                found[index] = _look_alike_issue(
+                    key, others, names, row, values.get("email", "")
+                )
+    return found
+
+
+def _visible(ctx: ReviewContext, store: UserStore) -> list[StoredUser]:
+    """The users the actor may see, with foreign failures translated into
+    ``StoreError``."""
+    try:
+        return visible_users(ctx.actor, ctx.orgs, store)
+    except UserImportError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"The user store failed while listing users: {exc}") from exc
+
+
+def _existing_name(user: StoredUser) -> str:
+    """An existing user's email as a message names it: quoted, unless it holds a
+    hidden character (a store may hold what an upload may not), which would make
+    the message read as something else."""
+    if hidden_character(user.email) is None:
+        return message("“{email}”, the email of an existing user", email=user.email)
+    return message("the email of an existing user")
+
+
+def _look_alike_issue(
+    key: str,
+    others: Sequence[str],
+    names: Mapping[str, str],
+    row: int | None,
+    raw: str,
+) -> Issue:
+    """The ``confusable_email`` warning of a row whose key ``key`` looks like
+    ``others``: it names the first of them, and shows how it differs from the first.
+    """
+    named = [names[other] for other in others[:_NAMED]]
+    if len(others) > _NAMED:
+        named.append(message("and {count} more", count=len(others) - _NAMED))
+    return Issue.warning(
+        IssueCode.CONFUSABLE_EMAIL,
+        message(
+            "This email looks like {others}, but it is a different address "
+            "({difference}); check that it is the one you mean.",
+            others=listing(named, "; "),
+            difference=_how_it_differs(key, others[0]),
+        ),
+        row=row,
+        column="email",
+        value=raw,
+    )
+
+
+def _how_it_differs(key: str, other: str) -> str:
+    """Where ``key`` and ``other`` differ as they read, character by character:
+    ``“1” U+0031 instead of “l” U+006C``, so a reviewer sees what looks the same."""
+    here, there = _confusables.readable(key), _confusables.readable(other)
+    if here == there:  # two keys of one domain, in A-labels and not
+        here, there = key, other
+    spans: list[str] = []
+    matcher = difflib.SequenceMatcher(None, here, there, autojunk=False)
+    for tag, start, end, other_start, other_end in matcher.get_opcodes():
+        mine = _characters(here[start:end])
+        theirs = _characters(there[other_start:other_end])
+        if tag == "replace":
+            spans.append(message("{here} instead of {there}", here=mine, there=theirs))
+        elif tag == "delete":
+            spans.append(message("an extra {here}", here=mine))
+        elif tag == "insert":
+            spans.append(message("without {there}", there=theirs))
+    if len(spans) > _NAMED:
+        spans[_NAMED:] = ["…"]
+    return listing(spans, ", ")
+
+
+def _characters(text: str) -> str:
+    """Characters as a message shows them: ``“rn” U+0072 U+006E``; code points
+    only for a character that cannot be seen, or a long run (``U+0430 U+0443
+    U+0440 U+0430 …``)."""
+    codes = " ".join(f"U+{ord(char):04X}" for char in text[:_SHOWN])
+    if len(text) > _SHOWN:
+        return codes + " …"
+    return f"“{text}” {codes}" if text.isprintable() else codes

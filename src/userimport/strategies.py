@@ -60,6 +60,7 @@ from userimport._drawn_files import (
     encodings,
     header,
     layouts,
+    look,
     needs_cell,
     not_example,
     user_cells,
@@ -233,7 +234,7 @@ def _valid_uploads(draw: st.DrawFn, max_users: int) -> ValidUpload:
             ),
             min_size=1,
             max_size=max_users,
-            unique_by=lambda user: user.key,
+            unique_by=look,
         )
     )
     needed = {
