@@ -127,7 +127,7 @@ def test_review_lines_show_changes() -> None:
         data, actor=Actor("root"), orgs=tree, store=store, options=options
     )
 
-    lines = review_lines("x.csv", preview, color=False)
+    lines = review_lines("x.csv", preview, color=False, lang="en")
 
     assert "x.csv: 1 row, encoding utf-8, delimiter ','" == lines[0]
     assert "  2  update  ana@x.es  warning: " in lines[2]
@@ -145,7 +145,7 @@ def test_org_lines_deep_chain() -> None:
         Organization(str(i), f"Level {i}", str(i - 1)) for i in range(1, 5000)
     ]
 
-    lines = org_lines(OrgTree(orgs), top="4990", color=False)
+    lines = org_lines(OrgTree(orgs), top="4990", color=False, lang="en")
 
     assert 1 + 10 == len(lines)
     assert lines[1].startswith("4990 ")
@@ -157,7 +157,7 @@ def test_user_lines() -> None:
     tree = OrgTree([Organization("root", "Acme"), Organization("es", "Spain", "root")])
     user = StoredUser("1", "ana@x.es", "Ana", "Ruiz", "es", Role.MANAGER, ("A", "B"))
 
-    lines = user_lines([user], tree, within="es", color=False)
+    lines = user_lines([user], tree, within="es", color=False, lang="en")
 
     assert [
         "email     name      organization  role     groups  language",

@@ -1,6 +1,9 @@
 """The commands: each takes the parsed arguments and returns the exit status.
 
 The same flow as any other frontend: read and review a file, confirm, commit.
+Every sentence is a :func:`~userimport._messages.message`, printed in the language
+of ``--lang`` (``args.lang``); what a script reads (the template's bytes, the exit
+status) is the same in every language.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from userimport import (
     template,
     visible_users,
 )
+from userimport._messages import message
 from userimport.cli._console import (
     EXIT_DATA,
     EXIT_OK,
@@ -33,11 +37,20 @@ from userimport.cli._console import (
     error,
     interactive,
     more,
-    say,
+    reason,
     screenful,
+    show,
+    system_reason,
 )
 from userimport.cli._database import AUTO_ROOT, readable, stored_tree, writable
-from userimport.cli._table import org_lines, plural, printable, review_lines, user_lines
+from userimport.cli._table import (
+    org_lines,
+    organizations_counted,
+    printable,
+    review_lines,
+    user_lines,
+    users_counted,
+)
 from userimport.decoding import decode, sniff_binary
 from userimport.exceptions import HierarchyError
 from userimport.hierarchy import organizations_from_csv
@@ -53,15 +66,21 @@ def _actor(tree: OrgTree, args: argparse.Namespace) -> Actor:
     if args.acting is not None:
         if args.acting not in tree:
             raise CommandError(
-                f"No organization has the id {args.acting!r}; "
-                "see the ids with: userimport orgs list."
+                message(
+                    "No organization has the id {id}; "
+                    "see the ids with: userimport orgs list.",
+                    id=repr(args.acting),
+                )
             )
         return Actor(args.acting, args.role)
     if len(tree.roots) > 1:
         ids = ", ".join(org.id for org in tree.roots)
         raise CommandError(
-            f"The database has several root organizations ({ids}); "
-            "pass --as ORG to say which one you act for."
+            message(
+                "The database has several root organizations ({ids}); "
+                "pass --as ORG to say which one you act for.",
+                ids=ids,
+            )
         )
     return Actor(tree.roots[0].id, args.role)
 
@@ -89,16 +108,25 @@ def _review(
                 options=_options(args),
             )
     except OSError as exc:
-        raise CommandError(f"Cannot read {args.file}: {exc.strerror or exc}.") from exc
-    say(*review_lines(args.file, preview, color=color(sys.stdout)))
+        raise _cannot_read(args.file, exc) from exc
+    show(
+        args.lang,
+        *review_lines(args.file, preview, color=color(sys.stdout), lang=args.lang),
+    )
     return preview
+
+
+def _cannot_read(name: str, exc: OSError) -> CommandError:
+    return CommandError(
+        message("Cannot read {file}: {reason}.", file=name, reason=system_reason(exc))
+    )
 
 
 def run_template(args: argparse.Namespace) -> int:
     """Write the template (CSV, or an Excel workbook) to stdout or ``--output``."""
     if args.format == "xlsx":
         if args.delimiter is not None:
-            raise CommandError("--delimiter is for the CSV template; drop it.")
+            raise CommandError(message("--delimiter is for the CSV template; drop it."))
         # The workbook's lists offer what the acting administrator may use.
         with readable(args.db) as store:
             tree, _ = stored_tree(store)
@@ -111,7 +139,12 @@ def run_template(args: argparse.Namespace) -> int:
                 actor=_actor(tree, args),
             )
         except ModuleNotFoundError as exc:
-            raise CommandError(f"{exc}.") from exc
+            raise CommandError(
+                message(
+                    "The Excel workbook needs XlsxWriter, which is not installed; "
+                    "install it with: pip install 'userimport[xlsx]'."
+                )
+            ) from exc
     else:
         data = template(
             args.language, examples=not args.no_examples, delimiter=args.delimiter
@@ -124,8 +157,16 @@ def run_template(args: argparse.Namespace) -> int:
     try:
         Path(args.output).write_bytes(data)
     except OSError as exc:
-        raise CommandError(f"Cannot write {args.output}: {exc.strerror}.") from exc
-    say(f"Wrote the template to {printable(args.output)}.")
+        raise CommandError(
+            message(
+                "Cannot write {file}: {reason}.",
+                file=args.output,
+                reason=system_reason(exc),
+            )
+        ) from exc
+    show(
+        args.lang, message("Wrote the template to {file}.", file=printable(args.output))
+    )
     return EXIT_OK
 
 
@@ -143,24 +184,35 @@ def run_import(args: argparse.Namespace) -> int:
         tree, stored = stored_tree(store)
         if not stored:
             store.add_organizations([AUTO_ROOT])
-            say(f"Created the root organization {AUTO_ROOT.id!r} ({AUTO_ROOT.name}).")
+            show(
+                args.lang,
+                message(
+                    "Created the root organization {id} ({name}).",
+                    id=repr(AUTO_ROOT.id),
+                    name=AUTO_ROOT.name,
+                ),
+            )
         actor = _actor(tree, args)
         preview = _review(args, actor, tree, store)
         if not preview.can_commit:
-            error("Nothing was imported: the file has no row that can be imported.")
+            error(
+                message(
+                    "Nothing was imported: the file has no row that can be imported."
+                ),
+                args.lang,
+            )
             return EXIT_DATA
         if not preview.ok and not args.skip_invalid:
-            error(
-                f"Nothing was imported: {plural(preview.summary.invalid, 'row')} "
-                "with errors; fix them, or pass --skip-invalid to import the others."
-            )
+            error(_blocked(preview.summary.invalid), args.lang)
             return EXIT_DATA
         count = preview.summary.create + preview.summary.update
         if count == 0:
-            say("Nothing to import: every row is skipped.")
+            show(args.lang, message("Nothing to import: every row is skipped."))
             return EXIT_OK
-        if not args.yes and not confirm(f"Import {plural(count, 'user')}? [y/N] "):
-            say("Cancelled; nothing was imported.")
+        counted = users_counted(count)
+        question = message("Import {users}? [y/N]", users=counted)
+        if not args.yes and not confirm(question, args.lang):
+            show(args.lang, message("Cancelled; nothing was imported."))
             return EXIT_DATA
         result = commit(
             preview,
@@ -170,11 +222,30 @@ def run_import(args: argparse.Namespace) -> int:
             skip_invalid=args.skip_invalid,
             options=_options(args),
         )
-    say(
-        f"Imported: {result.created} created, {result.updated} updated, "
-        f"{result.skipped} skipped, {result.invalid} left out with errors."
+    done = message(
+        "Imported: {created} created, {updated} updated, {skipped} skipped, "
+        "{invalid} left out with errors.",
+        created=result.created,
+        updated=result.updated,
+        skipped=result.skipped,
+        invalid=result.invalid,
     )
+    show(args.lang, done)
     return EXIT_OK
+
+
+def _blocked(invalid: int) -> str:
+    """Why rows with errors block an import without ``--skip-invalid``."""
+    if invalid == 1:
+        return message(
+            "Nothing was imported: 1 row has errors; fix it, or pass --skip-invalid "
+            "to import the others."
+        )
+    return message(
+        "Nothing was imported: {count} rows have errors; fix them, or pass "
+        "--skip-invalid to import the others.",
+        count=invalid,
+    )
 
 
 def run_users(args: argparse.Namespace) -> int:
@@ -207,17 +278,29 @@ def run_users(args: argparse.Namespace) -> int:
                 else []
             )
             page = found if size is None else found[:size]
-            say(*user_lines(page, tree, within=actor.org_id, color=paint, count=False))
+            lines = user_lines(
+                page,
+                tree,
+                within=actor.org_id,
+                color=paint,
+                lang=args.lang,
+                count=False,
+            )
+            show(args.lang, *lines)
             shown += len(page)
+            counted = users_counted(shown)
             if len(found) == len(page):
-                say(f"{plural(shown, 'user')}.")
+                show(args.lang, message("{users}.", users=counted))
                 return EXIT_OK
             after = page[-1].key
-            if not (on_terminal and more("-- Enter: the next page; q: stop -- ")):
-                say(
-                    f"{plural(shown, 'user')} shown; for the next ones, add: "
-                    f"--after {shlex.quote(after)}"
+            prompt = message("Enter: the next page; q: stop")
+            if not (on_terminal and more(prompt, args.lang)):
+                rest = message(
+                    "{users} shown; for the next ones, add: --after {email}",
+                    users=counted,
+                    email=shlex.quote(after),
                 )
+                show(args.lang, rest)
                 return EXIT_OK
 
 
@@ -226,33 +309,44 @@ def run_orgs_list(args: argparse.Namespace) -> int:
     with readable(args.db) as store:
         tree, stored = stored_tree(store)
     top = _actor(tree, args).org_id if args.acting is not None else None
-    say(*org_lines(tree, top=top, color=color(sys.stdout)))
+    show(args.lang, *org_lines(tree, top=top, color=color(sys.stdout), lang=args.lang))
     if not stored:
-        say("(not stored yet: the first import creates it)")
+        show(args.lang, message("(not stored yet: the first import creates it)"))
     return EXIT_OK
 
 
-def _load(store: SQLStore, orgs: Sequence[Organization]) -> int:
+def _unchanged(reason: str, lang: str) -> int:
+    """Say that organizations were refused (``reason``), and return the status."""
+    error(message("Nothing was changed: {reason}", reason=reason), lang)
+    return EXIT_DATA
+
+
+def _load(store: SQLStore, orgs: Sequence[Organization], lang: str) -> int:
     """Add or update organizations, all or none, and say what changed."""
     before = store.org_tree()
     try:
         store.add_organizations(orgs)
     except HierarchyError as exc:
-        error(f"Nothing was changed: {exc}")
-        return EXIT_DATA
+        return _unchanged(reason(exc), lang)
     after = store.org_tree()
     added = sum(org.id not in before for org in orgs)
     changed = sum(org.id in before and before.get(org.id) != org for org in orgs)
-    say(
-        f"{plural(len(orgs), 'organization')}: {added} added, {changed} changed, "
-        f"{len(orgs) - added - changed} unchanged."
+    counted = organizations_counted(len(orgs))
+    done = message(
+        "{organizations}: {added} added, {changed} changed, {unchanged} unchanged.",
+        organizations=counted,
+        added=added,
+        changed=changed,
+        unchanged=len(orgs) - added - changed,
     )
+    show(lang, done)
     if len(after.roots) > 1:
-        ids = ", ".join(org.id for org in after.roots)
-        say(
-            f"Note: the database now has several root organizations ({ids}); "
-            "pass --as ORG to the other commands to say which one you act for."
+        note = message(
+            "Note: the database now has several root organizations ({ids}); "
+            "pass --as ORG to the other commands to say which one you act for.",
+            ids=", ".join(org.id for org in after.roots),
         )
+        show(lang, note)
     return EXIT_OK
 
 
@@ -264,7 +358,7 @@ def run_orgs_add(args: argparse.Namespace) -> int:
         _, stored = stored_tree(store)
         # The root that `orgs list` shows on an empty database can be a parent.
         auto = not stored and org.parent_id == AUTO_ROOT.id and org.id != AUTO_ROOT.id
-        return _load(store, [AUTO_ROOT, org] if auto else [org])
+        return _load(store, [AUTO_ROOT, org] if auto else [org], args.lang)
 
 
 def run_orgs_load(args: argparse.Namespace) -> int:
@@ -272,18 +366,16 @@ def run_orgs_load(args: argparse.Namespace) -> int:
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
-        raise CommandError(f"Cannot read {args.file}: {exc.strerror}.") from exc
+        raise _cannot_read(args.file, exc) from exc
     decoded = sniff_binary(data) or decode(data)
     if isinstance(decoded, Issue):
-        error(f"Nothing was changed: {decoded.message}")
-        return EXIT_DATA
+        return _unchanged(decoded.message, args.lang)
     try:
         orgs = organizations_from_csv(decoded.text)
     except HierarchyError as exc:
-        error(f"Nothing was changed: {exc}")
-        return EXIT_DATA
+        return _unchanged(reason(exc), args.lang)
     if not orgs:
-        error(f"Nothing was changed: {args.file} holds no organization.")
-        return EXIT_DATA
+        empty = message("{file} holds no organization.", file=args.file)
+        return _unchanged(empty, args.lang)
     with writable(args.db) as store:
-        return _load(store, orgs)
+        return _load(store, orgs, args.lang)

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from userimport.cli._console import CommandError
+from userimport._messages import message
+from userimport.cli._console import CommandError, reason
 from userimport.cli._urls import database_url, shown_url, sqlite_file
 from userimport.exceptions import StoreError
 from userimport.hierarchy import Organization, OrgTree
@@ -38,8 +39,10 @@ def _sqlstore_class() -> type[SQLStore]:
         from userimport.sql import SQLStore
     except ImportError as exc:
         raise CommandError(
-            "The database needs SQLAlchemy, which is not installed; "
-            "install it with: pip install 'userimport[sql]'."
+            message(
+                "The database needs SQLAlchemy, which is not installed; "
+                "install it with: pip install 'userimport[sql]'."
+            )
         ) from exc
     return SQLStore
 
@@ -65,8 +68,15 @@ def _has_schema(url: str) -> bool:
 
 
 def _cannot_open(url: str, exc: Exception) -> CommandError:
+    """The driver's own words (first line) say why."""
     cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return CommandError(f"Cannot open the database {shown_url(url)}: {cause}.")
+    return CommandError(
+        message(
+            "Cannot open the database {url}: {reason}.",
+            url=shown_url(url),
+            reason=cause,
+        )
+    )
 
 
 @contextlib.contextmanager
@@ -89,7 +99,11 @@ def writable(url: str) -> Iterator[SQLStore]:
             store.create_schema()
         except StoreError as exc:
             raise CommandError(
-                f"Cannot open the database {shown_url(url)}: {exc}"
+                message(
+                    "Cannot open the database {url}: {reason}",
+                    url=shown_url(url),
+                    reason=reason(exc),
+                )
             ) from exc
         except _MALFORMED as exc:
             raise _cannot_open(url, exc) from exc
@@ -114,8 +128,12 @@ def readable(url: str) -> Iterator[SQLStore | None]:
         folder = Path(name).parent
         if not folder.is_dir():
             raise CommandError(
-                f"Cannot open the database {shown_url(url)}: "
-                f"the folder {folder} does not exist."
+                message(
+                    "Cannot open the database {url}: "
+                    "the folder {folder} does not exist.",
+                    url=shown_url(url),
+                    folder=str(folder),
+                )
             )
         yield None
         return

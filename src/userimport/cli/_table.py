@@ -1,5 +1,8 @@
 """The command line's text: aligned tables, optional ANSI color, and the views
-built on them (the review, the users, the organization tree).
+built on them (the review, the users, the organization tree), in the language
+the command was given: their words are messages
+(:func:`~userimport._messages.message`), said when a view is laid out, so that a
+column is as wide as its words in that language.
 
 Cell text comes from uploaded files, so it is made printable before it reaches a
 terminal: control, format (bidirectional overrides, zero-width) and separator
@@ -24,18 +27,21 @@ from userimport import (
     Severity,
     StoredUser,
 )
+from userimport._messages import message, say
 from userimport.persistence import FieldValue
+from userimport.review import FIELD_NAMES
 
 __all__ = [
     "Cell",
     "display_width",
     "org_lines",
+    "organizations_counted",
     "paint",
-    "plural",
     "printable",
     "review_lines",
     "table",
     "user_lines",
+    "users_counted",
 ]
 
 #: SGR codes (ECMA-48 §8.3.117) of the few styles the command line uses.
@@ -169,60 +175,136 @@ def table(
 # --- views -------------------------------------------------------------------------
 
 
-def plural(count: int, noun: str) -> str:
-    """``"1 row"``, ``"2 rows"``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _rows_counted(count: int) -> str:
+    """``"1 row"``, ``"2 rows"``: a message."""
+    if count == 1:
+        return message("{count} row", count=count)
+    return message("{count} rows", count=count)
 
 
-def _issue_text(issue: Issue, color: bool) -> str:
-    severity = paint(str(issue.severity), _SEVERITY_STYLES[issue.severity], color=color)
-    return f"{severity}: {issue.message} ({issue.code})"
+def users_counted(count: int) -> str:
+    """``"1 user"``, ``"2 users"``: a message."""
+    if count == 1:
+        return message("{count} user", count=count)
+    return message("{count} users", count=count)
 
 
-def _shown(value: FieldValue) -> str:
+def organizations_counted(count: int) -> str:
+    """``"1 organization"``, ``"2 organizations"``: a message."""
+    if count == 1:
+        return message("{count} organization", count=count)
+    return message("{count} organizations", count=count)
+
+
+def _errors_counted(count: int) -> str:
+    if count == 1:
+        return message("{count} error", count=count)
+    return message("{count} errors", count=count)
+
+
+def _warnings_counted(count: int) -> str:
+    if count == 1:
+        return message("{count} warning", count=count)
+    return message("{count} warnings", count=count)
+
+
+#: The review's words for an action and a severity (the values stay English
+#: in the library's data; these are what a person reads).
+_ACTION_WORDS = {
+    Action.CREATE: message("create"),
+    Action.UPDATE: message("update"),
+    Action.SKIP: message("skip"),
+    Action.INVALID: message("invalid"),
+}
+_SEVERITY_WORDS = {
+    Severity.ERROR: message("error"),
+    Severity.WARNING: message("warning"),
+}
+
+
+def _issue_text(issue: Issue, color: bool, lang: str) -> str:
+    word = say(_SEVERITY_WORDS[issue.severity], lang)
+    severity = paint(word, _SEVERITY_STYLES[issue.severity], color=color)
+    return f"{severity}: {say(issue.message, lang)} ({issue.code})"
+
+
+def _shown(value: FieldValue, lang: str) -> str:
     if value is None:
-        return "(empty)"
+        return say(message("(empty)"), lang)
     return value if isinstance(value, str) else "; ".join(value)
 
 
-def _row_cells(row: ReviewRow, color: bool) -> list[Cell | str]:
-    notes = [_issue_text(issue, color) for issue in row.issues]
+def _row_cells(row: ReviewRow, color: bool, lang: str) -> list[Cell | str]:
+    notes = [_issue_text(issue, color, lang) for issue in row.issues]
     notes += [
-        f"{field.replace('_', ' ')}: {_shown(old)} → {_shown(new)}"
+        f"{say(FIELD_NAMES[field], lang)}: {_shown(old, lang)} → {_shown(new, lang)}"
         for field, (old, new) in row.changes.items()
     ]
     return [
         str(row.row),
-        Cell(str(row.action), _ACTION_STYLES[row.action]),
+        Cell(say(_ACTION_WORDS[row.action], lang), _ACTION_STYLES[row.action]),
         row.values.get("email", ""),
         Cell(notes),
     ]
 
 
-def review_lines(name: str, preview: Preview, *, color: bool) -> list[str]:
-    """The review of a file: how it was read, its file-level issues, a table of
-    rows (spreadsheet row number, action, email, issues and changes) and the
-    counts."""
+def _how_read(preview: Preview) -> str:
+    """How the file was read: a message."""
     if preview.format == "xlsx":
-        read = "an Excel workbook"
-    else:
-        read = f"encoding {preview.encoding}" if preview.encoding else "not read"
-    if preview.delimiter:
-        read += f", delimiter {preview.delimiter!r}"
-    lines = [f"{printable(name)}: {plural(len(preview.rows), 'row')}, {read}"]
-    lines += [f"file: {_issue_text(issue, color)}" for issue in preview.file_issues]
-    if preview.rows:
-        cells = [_row_cells(row, color) for row in preview.rows]
-        header = ("row", "action", "email", "issues")
-        lines += table(header, cells, color=color, right=[0])
-    errors = sum(issue.is_error for issue in preview.issues)
-    warnings = len(preview.issues) - errors
-    s = preview.summary
-    lines.append(
-        f"{plural(s.total, 'row')}: {s.create} to create, {s.update} to update, "
-        f"{s.skip} to skip, {s.invalid} invalid; "
-        f"{plural(errors, 'error')}, {plural(warnings, 'warning')}."
+        return message("an Excel workbook")
+    how = (
+        message("encoding {encoding}", encoding=preview.encoding)
+        if preview.encoding
+        else message("not read")
     )
+    if preview.delimiter:
+        return message(
+            "{how}, delimiter {delimiter}", how=how, delimiter=repr(preview.delimiter)
+        )
+    return how
+
+
+def review_lines(name: str, preview: Preview, *, color: bool, lang: str) -> list[str]:
+    """The review of a file in ``lang``: how it was read, its file-level issues, a
+    table of rows (spreadsheet row number, action, email, issues and changes) and
+    the counts. Issue codes, emails and values stay as they are."""
+    rows = _rows_counted(len(preview.rows))
+    read = _how_read(preview)
+    heading = message(
+        "{file}: {rows}, {read}", file=printable(name), rows=rows, read=read
+    )
+    lines = [say(heading, lang)]
+    lines += [
+        say(message("file: {issue}", issue=_issue_text(issue, color, lang)), lang)
+        for issue in preview.file_issues
+    ]
+    if preview.rows:
+        cells = [_row_cells(row, color, lang) for row in preview.rows]
+        header = [
+            message("row"),
+            message("action"),
+            message("email"),
+            message("issues"),
+        ]
+        titles = [say(title, lang) for title in header]
+        lines += table(titles, cells, color=color, right=[0])
+    errors = sum(issue.is_error for issue in preview.issues)
+    s = preview.summary
+    total = _rows_counted(s.total)
+    said_errors = _errors_counted(errors)
+    said_warnings = _warnings_counted(len(preview.issues) - errors)
+    summary = message(
+        "{rows}: {create} to create, {update} to update, {skip} to skip, "
+        "{invalid} invalid; {errors}, {warnings}.",
+        rows=total,
+        create=s.create,
+        update=s.update,
+        skip=s.skip,
+        invalid=s.invalid,
+        errors=said_errors,
+        warnings=said_warnings,
+    )
+    lines.append(say(summary, lang))
     return lines
 
 
@@ -232,11 +314,14 @@ def user_lines(
     *,
     within: str,
     color: bool,
+    lang: str,
     count: bool = True,
 ) -> list[str]:
-    """The Users screen: one line per user, organizations as paths from
-    ``within`` (what its administrator may see), then the count (unless
-    ``count`` is false: a page of a longer list)."""
+    """The Users screen in ``lang``: one line per user, organizations as paths
+    from ``within`` (what its administrator may see), then the count (unless
+    ``count`` is false: a page of a longer list). Roles and languages are shown
+    as stored (``learner``, ``es-MX``): they are what the file and ``--role``
+    take."""
     rows: list[list[Cell | str]] = [
         [
             user.email,
@@ -248,14 +333,23 @@ def user_lines(
         ]
         for user in users
     ]
-    header = ("email", "name", "organization", "role", "groups", "language")
-    lines = table(header, rows, color=color) if rows else []
-    return [*lines, f"{plural(len(users), 'user')}."] if count else lines
+    header = [
+        FIELD_NAMES["email"],
+        message("name"),
+        *(FIELD_NAMES[field] for field in ("organization", "role", "groups")),
+        FIELD_NAMES["language"],
+    ]
+    titles = [say(title, lang) for title in header]
+    lines = table(titles, rows, color=color) if rows else []
+    if not count:
+        return lines
+    counted = users_counted(len(users))
+    return [*lines, say(message("{users}.", users=counted), lang)]
 
 
-def org_lines(tree: OrgTree, *, top: str | None, color: bool) -> list[str]:
+def org_lines(tree: OrgTree, *, top: str | None, color: bool, lang: str) -> list[str]:
     """The organization tree, ids indented by depth, from ``top`` (or every
-    root). Iterative: a chain of any depth is fine."""
+    root), its header in ``lang``. Iterative: a chain of any depth is fine."""
     depth: dict[str, int] = {}
     rows: list[list[Cell | str]] = []
     for org in tree:  # pre-order: a parent comes before its children
@@ -263,4 +357,5 @@ def org_lines(tree: OrgTree, *, top: str | None, color: bool) -> list[str]:
         if top is None or tree.is_within(org.id, top):
             level = depth[org.id] - (depth[top] if top is not None else 0)
             rows.append(["  " * level + org.id, org.name])
-    return table(("id", "name"), rows, color=color)
+    header = [say(message("id"), lang), say(message("name"), lang)]
+    return table(header, rows, color=color)

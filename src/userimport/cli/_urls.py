@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+from userimport._messages import message
 from userimport._sqlite_url import SUPPORTED, URL_GRAMMAR, shown_url, sqlite_file
 from userimport.cli._console import CommandError
 
@@ -35,9 +36,12 @@ def database_url(text: str) -> str:
         raise CommandError(_vanishing(text))
     if dialect not in SUPPORTED:
         raise CommandError(
-            f"Cannot open the database URL '{shown_url(text)}': userimport opens "
-            "SQLite URLs, such as sqlite:///userimport.db (a file), and PostgreSQL "
-            "URLs, such as postgresql+psycopg://user@host/dbname."
+            message(
+                "Cannot open the database URL '{url}': userimport opens SQLite URLs, "
+                "such as sqlite:///userimport.db (a file), and PostgreSQL URLs, such "
+                "as postgresql+psycopg://user@host/dbname.",
+                url=shown_url(text),
+            )
         )
     url = name.lower() + text[len(name) :]
     if dialect == "sqlite" and sqlite_file(url) == "":
@@ -46,24 +50,30 @@ def database_url(text: str) -> str:
         # SQLAlchemy 2.0 and 2.1 read a percent-escape in an SQLite file name
         # differently (2.1 decodes it), so the file it names depends on the version.
         raise CommandError(
-            f"Cannot open the database URL '{shown_url(text)}': write the file name "
-            "of an SQLite URL without percent-escapes (%XX), which versions of "
-            "SQLAlchemy read differently."
+            message(
+                "Cannot open the database URL '{url}': write the file name of an "
+                "SQLite URL without percent-escapes (%XX), which versions of "
+                "SQLAlchemy read differently.",
+                url=shown_url(text),
+            )
         )
     if dialect == "sqlite" and "\0" in unquote(url):
         # Python 3.10's sqlite3 cuts a file name at a NUL where later versions
         # refuse it: refuse it here, on every version.
         raise CommandError(
-            f"Cannot open the database URL '{shown_url(text)}': it names a file with "
-            "a NUL character, which no file name can hold."
+            message(
+                "Cannot open the database URL '{url}': it names a file with a NUL "
+                "character, which no file name can hold.",
+                url=shown_url(text),
+            )
         )
     return url
 
 
 def _vanishing(url: str) -> str:
-    return (
-        f"Cannot use the database URL '{shown_url(url)}': SQLite keeps that "
-        "database in memory and it vanishes when the command ends, so an import "
-        "would report users that were never kept; name a file, such as "
-        "sqlite:///userimport.db."
+    return message(
+        "Cannot use the database URL '{url}': SQLite keeps that database in memory "
+        "and it vanishes when the command ends, so an import would report users "
+        "that were never kept; name a file, such as sqlite:///userimport.db.",
+        url=shown_url(url),
     )
