@@ -22,7 +22,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # Values and rules that need nothing else of the library.
     ("schema", "issues", "exceptions", "formulas", "_characters", "_messages"),
     # bytes -> text; the hierarchy and rights; the store port; one email's rules.
-    ("decoding", "hierarchy", "access", "persistence", "_email", "_plausibility"),
+    (
+        "decoding",
+        "hierarchy",
+        "access",
+        "persistence",
+        "_email",
+        "_email_reasons",
+        "_plausibility",
+    ),
     # text -> records; records -> parsed users; the reference store.
     (
         "reading",

@@ -46,6 +46,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, Final
 
+from userimport._messages import message
 from userimport.schema import email_key
 
 if TYPE_CHECKING:
@@ -209,29 +210,21 @@ def _fast(address: str) -> tuple[str, str] | None:
     return local + at_domain, lower + at_key_domain
 
 
-_SENTENCE_BREAK: Final = re.compile(r"\.\s+([A-Z])(?=[a-z ])")
-
-
-def _reason(explanation: str) -> str:
-    """email-validator's explanation as a clause: one sentence, lower-case start."""
-    text = explanation.strip().rstrip(".")
-    text = _SENTENCE_BREAK.sub(lambda m: "; " + m.group(1).lower(), text)
-    if text[:1].isupper() and not text[1:2].isupper():
-        text = text[0].lower() + text[1:]
-    return text
-
-
 def explain_email_error(explanation: str) -> str:
     """email-validator's explanation as one sentence for the administrator.
 
     ``"The part after the @-sign is not valid. It should have a period."`` becomes
     ``"Correct this email address: the part after the @-sign is not valid; it should
-    have a period."``
+    have a period."``, a message the review says in its language
+    (:mod:`userimport._email_reasons` knows email-validator's sentences).
 
     Args:
         explanation: ``str()`` of an ``EmailNotValidError``.
     """
-    return f"Correct this email address: {_reason(explanation)}."
+    from userimport._email_reasons import email_reason
+
+    reason = email_reason(explanation)
+    return message("Correct this email address: {reason}.", reason=reason)
 
 
 def explain_key_error(explanation: str) -> str:
@@ -240,9 +233,13 @@ def explain_key_error(explanation: str) -> str:
     Args:
         explanation: ``str()`` of the ``EmailNotValidError`` raised for the key.
     """
-    return (
+    from userimport._email_reasons import email_reason
+
+    reason = email_reason(explanation)
+    return message(
         "Correct this email address: once upper and lower case are treated alike"
-        f" it is no longer valid ({_reason(explanation)})."
+        " it is no longer valid ({reason}).",
+        reason=reason,
     )
 
 
@@ -318,8 +315,9 @@ def normalize_email(text: str) -> tuple[str, str] | str:
 
     Returns:
         ``(normalised, key)``: the normalised address keeps the case of the part
-        before the ``@``; or, when the address (or its key) is not valid, one English
-        sentence saying what to correct.
+        before the ``@``; or, when the address (or its key) is not valid, one
+        sentence saying what to correct (a message: English, said in the review's
+        language).
     """
     address = text.strip()
     too_long = _too_long(address)

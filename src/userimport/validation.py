@@ -303,7 +303,7 @@ def _parse_name_fully(label: str, raw: str) -> _Parsed[str]:
 def _parse_email(raw: str) -> _Parsed[tuple[str, str]]:
     """The normalised address and its uniqueness key."""
     result = normalize_email(raw)
-    if type(result) is tuple:
+    if isinstance(result, tuple):
         # A valid address has no hidden character: email-validator rejects every
         # character of Unicode categories C, Zl and Zp, a superset of the hidden ones.
         return result, ()
@@ -317,7 +317,7 @@ def _parse_email(raw: str) -> _Parsed[tuple[str, str]]:
                 message("{label} is required; fill it in.", label=_EMAIL),
             ),
         )
-    return None, ((IssueCode.INVALID_EMAIL, str(result)),)
+    return None, ((IssueCode.INVALID_EMAIL, result),)
 
 
 def _parse_organization(raw: str) -> _Parsed[str]:
