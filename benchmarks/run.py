@@ -43,6 +43,7 @@ SECTIONS: Sequence[tuple[str, str, str]] = (
     ("organization tree", "bench_hierarchy", "figures"),
     ("frictionless-py", "bench_prepare", "figures_frictionless"),
     ("SQLite store", "bench_sql", "figures"),
+    ("look-alike emails", "bench_confusables", "figures"),
     ("imports", "bench_imports", "figures"),
 )
 #: The order of the sections in the table.
@@ -57,6 +58,7 @@ TABLE_ORDER: Sequence[str] = (
     "Excel workbooks",
     "organization tree",
     "SQLite store",
+    "look-alike emails",
     "no row limit",
     "imports",
 )

@@ -29,7 +29,14 @@ from userimport import (
     revise,
     validate_user,
 )
-from userimport._confusables import confusable_groups, readable, skeleton
+from userimport._confusables import (
+    _ascii_skeletons,
+    _icu,
+    confusable_groups,
+    likeness,
+    readable,
+    skeleton,
+)
 from userimport.formulas import FORMULA_TRIGGERS
 from userimport.schema import EXAMPLE_ROWS, email_key
 
@@ -72,6 +79,29 @@ def test_groups_hold_distinct_keys_of_one_skeleton() -> None:
     assert [("m@x.com", "rn@x.com"), ("paypal@x.com", "pаypal@x.com")] == (
         confusable_groups(keys)
     )
+
+
+def test_the_installed_icu_allows_the_ascii_shortcut() -> None:
+    """The shortcut for ASCII text is taken with this ICU (so the test below tests
+    it): each ASCII character's skeleton is made of characters that decomposition
+    leaves alone, and none of them has another skeleton."""
+    replacements = _ascii_skeletons(_icu())
+
+    assert replacements is not None
+    assert ("m", "rn") in replacements
+
+
+@given(
+    st.one_of(
+        st.text(st.characters(max_codepoint=127), max_size=40),
+        st.text(st.sampled_from('"%01I`m|rnl@.x-'), max_size=40),
+        st.text(max_size=20),
+    )
+)
+def test_likeness_is_the_skeleton_of_the_readable_key(key: str) -> None:
+    """Differential: the likeness of any text, ASCII (the shortcut) or not, is
+    ICU's skeleton of its readable form, the plain definition."""
+    assert likeness(key) == skeleton(readable(key))
 
 
 #: Letters of domain labels: ASCII, Latin with accents, Cyrillic, Greek, Han.

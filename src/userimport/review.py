@@ -19,7 +19,7 @@ import attrs
 from userimport import _confusables
 from userimport._characters import hidden_character
 from userimport._messages import listing, message
-from userimport.access import Actor, visible_users
+from userimport.access import Actor
 from userimport.exceptions import StoreError, UserImportError
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode
@@ -514,11 +514,12 @@ def _look_alikes(
     (:func:`~userimport.access.visible_users`): a user outside the actor's subtree
     never gives a warning, so the warning never tells that such a user exists.
 
-    Each row's key, and each visible user's, gets one UTS #39 skeleton per review
-    (:func:`~userimport._confusables.confusable_groups`), so a review costs one
-    listing of the actor's users and one skeleton per user and per distinct row
-    key. Without PyICU (the ``confusables`` extra) there is no skeleton, nothing is
-    listed and no row gets the warning.
+    Each distinct row key, and each visible user's, gets one UTS #39 skeleton per
+    review (:func:`~userimport._confusables.confusable_groups`), so a review costs
+    one listing of the actor's users and one skeleton per user: about 2 µs a user
+    (``benchmarks/bench_confusables.py``). Without PyICU (the
+    ``confusables`` extra) there is no skeleton, nothing is listed and no row gets
+    the warning.
     """
     indexes: dict[str, list[int]] = {}
     emails: dict[str, str] = {}  # the normalised email of each key's first row
@@ -528,9 +529,15 @@ def _look_alikes(
             emails.setdefault(parsed.key, parsed.email)
     if not indexes or not _confusables.available():
         return {}
-    users = {user.key: user for user in _visible(ctx, store)}
+    users = _visible(ctx, store)
+    keys = [user.key for user in users]
+    groups = _confusables.confusable_groups(indexes, keys)
+    grouped = {key for group in groups for key in group if key not in indexes}
+    existing = {
+        key: user for key, user in zip(keys, users, strict=True) if key in grouped
+    }
     found: dict[int, Issue] = {}
-    for group in _confusables.confusable_groups(indexes, users):
+    for group in groups:
         names = {
             key: message(
                 "“{email}” in row {row}",
@@ -538,7 +545,7 @@ def _look_alikes(
                 row=records[indexes[key][0]][0],
             )
             if key in indexes
-            else _existing_name(users[key])
+            else _existing_name(existing[key])
             for key in group
         }
         # Rows first, in file order, then existing users by key.
@@ -556,11 +563,13 @@ def _look_alikes(
     return found
 
 
-def _visible(ctx: ReviewContext, store: UserStore) -> list[StoredUser]:
-    """The users the actor may see, with foreign failures translated into
-    ``StoreError``."""
+def _visible(ctx: ReviewContext, store: UserStore) -> Sequence[StoredUser]:
+    """The users the actor may see: :func:`~userimport.access.visible_users`
+    without its search and pages, so straight from ``store.list_users`` (a store's
+    search would order and filter them for nothing); foreign failures are
+    translated into ``StoreError``."""
     try:
-        return visible_users(ctx.actor, ctx.orgs, store)
+        return store.list_users(ctx.orgs.subtree_ids(ctx.actor.org_id))
     except UserImportError:
         raise
     except Exception as exc:
