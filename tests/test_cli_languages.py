@@ -48,6 +48,8 @@ FILES = {
     "columns.csv": ["nombre,correo", "Ana,ana@acme.example"],
     "empty-orgs.csv": ["id,name,parent"],
     "cycle.csv": ["id,name,parent", "a,Uno,b", "b,Dos,a"],
+    "orphans.csv": ["id,name,parent", "a,Uno,nada", "b,Dos,nada"],
+    "nameless.csv": ["id,name,parent", "a,,"],
 }
 
 #: The automatic root organization's name: data, the same in every language.
@@ -109,6 +111,14 @@ SCENARIOS = {
     ),
     "orgs load, no organization": ([], ["orgs", "load", "empty-orgs.csv"], ()),
     "orgs load, missing file": ([], ["orgs", "load", "nada.csv"], ()),
+    "orgs load, a cycle": ([], ["orgs", "load", "cycle.csv"], ()),
+    "orgs load, unknown parent": ([], ["orgs", "load", "orphans.csv"], ()),
+    "orgs load, a row without a name": ([], ["orgs", "load", "nameless.csv"], ()),
+    "orgs add, unknown parent": (
+        [],
+        ["orgs", "add", "a", "Uno", "--parent", "nada"],
+        (),
+    ),
     "orgs list, nothing stored": ([], ["orgs", "list"], (AUTO_ROOT_NAME,)),
     "orgs list --as": (LOADED, ["orgs", "list", "--as", "es"], ()),
     "orgs add": ([], ["orgs", "add", "es", "España", "--parent", "root"], ()),
@@ -179,19 +189,6 @@ def test_every_command_and_failure_speaks_spanish(
     assert english != spanish
     assert [] == english_left(spanish, literals), spanish
     assert len(english.splitlines()) == len(spanish.splitlines())
-
-
-def test_a_library_reason_stays_as_the_library_says_it(
-    folders: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Organizations the hierarchy refuses: the command's own words are Spanish,
-    and the hierarchy's reason is said as the library gives it."""
-    fresh(folders, "here", monkeypatch)
-
-    status, said = run(["orgs", "load", "cycle.csv"], "es", capsys)
-
-    assert 1 == status
-    assert said.startswith("userimport: error: No se cambió nada: ")
 
 
 def test_the_review_table_in_spanish(

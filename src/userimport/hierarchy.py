@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import attrs
 
 from userimport._characters import hidden_character
+from userimport._messages import message
 from userimport.exceptions import HierarchyError
 from userimport.schema import header_key
 
@@ -90,7 +91,9 @@ def _quoted(ids: Sequence[str]) -> str:
     """Name a few ids for a message: ``'a', 'b' and 3 more``."""
     shown = ", ".join(repr(i) for i in ids[:_SHOWN_IDS])
     rest = len(ids) - _SHOWN_IDS
-    return f"{shown} and {rest:,} more" if rest > 0 else shown
+    if rest <= 0:
+        return shown
+    return message("{shown} and {rest} more", shown=shown, rest=format(rest, ","))
 
 
 class OrgTree:
@@ -363,8 +366,11 @@ def _index(orgs: Sequence[Organization]) -> dict[str, int]:
     blank = [org.id for org in orgs if not org.id.strip() or not org.name.strip()]
     if blank:
         raise HierarchyError(
-            f"Organizations need a non-blank id and name; found blank ones at "
-            f"{_quoted(blank)}.",
+            message(
+                "Organizations need a non-blank id and name; found blank ones at "
+                "{ids}.",
+                ids=_quoted(blank),
+            ),
             ids=tuple(blank),
         )
     # Printable names without edge whitespace are the rule; only the others are
@@ -381,7 +387,10 @@ def _index(orgs: Sequence[Organization]) -> dict[str, int]:
         counts = Counter(org.id for org in orgs)
         ids = tuple(org_id for org_id, count in counts.items() if count > 1)
         raise HierarchyError(
-            f"Organization ids must be unique; {_quoted(ids)} appear more than once.",
+            message(
+                "Organization ids must be unique; {ids} appear more than once.",
+                ids=_quoted(ids),
+            ),
             ids=ids,
         )
     return index
@@ -404,33 +413,48 @@ def _check_names(orgs: Sequence[Organization]) -> None:
     ]
     if hidden:
         (org, found), *others = hidden
-        message = (
-            f"Organization {org.id!r} has the name {_shown(org.name)}, which contains "
-            f"{found.description}."
+        what = found.description
+        problem = message(
+            "Organization {id} has the name {name}, which contains {what}.",
+            id=repr(org.id),
+            name=_shown(org.name),
+            what=what,
         )
-        if others:
-            ids = [other.id for other, _ in others]
-            message += (
-                f" The name of {ids[0]!r} holds a hidden character too."
-                if len(ids) == 1
-                else f" The names of {_quoted(ids)} hold hidden characters too."
+        ids = [other.id for other, _ in others]
+        if len(ids) == 1:
+            problem = message(
+                "{problem} The name of {id} holds a hidden character too.",
+                problem=problem,
+                id=repr(ids[0]),
             )
-        raise HierarchyError(message, ids=tuple(org.id for org, _ in hidden))
+        elif ids:
+            problem = message(
+                "{problem} The names of {ids} hold hidden characters too.",
+                problem=problem,
+                ids=_quoted(ids),
+            )
+        raise HierarchyError(problem, ids=tuple(org.id for org, _ in hidden))
     spaced = [org for org in orgs if org.name != org.name.strip()]
     if spaced:
         org = spaced[0]
-        message = (
-            f"Organization {org.id!r} has the name {_shown(org.name)}, which starts "
-            "or ends with whitespace; remove it."
+        problem = message(
+            "Organization {id} has the name {name}, which starts or ends with "
+            "whitespace; remove it.",
+            id=repr(org.id),
+            name=_shown(org.name),
         )
-        if len(spaced) > 1:
-            ids = [other.id for other in spaced[1:]]
-            message += (
-                f" The name of {ids[0]!r} does too."
-                if len(ids) == 1
-                else f" The names of {_quoted(ids)} do too."
+        ids = [other.id for other in spaced[1:]]
+        if len(ids) == 1:
+            problem = message(
+                "{problem} The name of {id} does too.", problem=problem, id=repr(ids[0])
             )
-        raise HierarchyError(message, ids=tuple(org.id for org in spaced))
+        elif ids:
+            problem = message(
+                "{problem} The names of {ids} do too.",
+                problem=problem,
+                ids=_quoted(ids),
+            )
+        raise HierarchyError(problem, ids=tuple(org.id for org in spaced))
 
 
 def _shown(name: str) -> str:
@@ -455,11 +479,22 @@ def _parents(orgs: Sequence[Organization], index: dict[str, int]) -> list[int]:
     if orphans:
         ids = tuple(org.id for org in orphans)
         missing = tuple(dict.fromkeys(str(org.parent_id) for org in orphans))
-        raise HierarchyError(
-            f"Organization parents must exist; {_quoted(ids)} name the unknown "
-            f"parent {_quoted(missing)}.",
-            ids=ids,
+        problem = (
+            message(
+                "Organization parents must exist; there is no organization "
+                "{parents}, the parent given for {ids}.",
+                parents=_quoted(missing),
+                ids=_quoted(ids),
+            )
+            if len(missing) == 1
+            else message(
+                "Organization parents must exist; there are no organizations "
+                "{parents}, the parents given for {ids}.",
+                parents=_quoted(missing),
+                ids=_quoted(ids),
+            )
         )
+        raise HierarchyError(problem, ids=ids)
     return parent
 
 
@@ -509,14 +544,23 @@ def _cycle_error(
             state[j] = 2
     ids = tuple(orgs[i].id for cycle in sorted(cycles) for i in cycle)
     if len(cycles) == 1 and len(ids) == 1:
-        message = f"Organization {ids[0]!r} is its own parent; give it another parent."
-    else:
-        some = "a cycle goes" if len(cycles) == 1 else f"{len(cycles)} cycles go"
-        message = (
-            f"Organization parents must lead up to a root; {some} through "
-            f"{_quoted(ids)}."
+        problem = message(
+            "Organization {id} is its own parent; give it another parent.",
+            id=repr(ids[0]),
         )
-    return HierarchyError(message, ids=ids)
+    elif len(cycles) == 1:
+        problem = message(
+            "Organization parents must lead up to a root; a cycle goes through {ids}.",
+            ids=_quoted(ids),
+        )
+    else:
+        problem = message(
+            "Organization parents must lead up to a root; {count} cycles go through "
+            "{ids}.",
+            count=len(cycles),
+            ids=_quoted(ids),
+        )
+    return HierarchyError(problem, ids=ids)
 
 
 # -- loading --------------------------------------------------------------------------
@@ -551,15 +595,16 @@ def organizations_from_csv(text: str) -> list[Organization]:
                 columns, width = _org_columns(cells, row), len(cells)
                 continue
             if any(cells[width:]):
-                raise _row_error(row, "has more cells than the header")
+                raise _row_error(row, message("has more cells than the header"))
             cells += [""] * (width - len(cells))
             org_id, name = cells[columns["id"]], cells[columns["name"]]
             if not org_id or not name:
-                raise _row_error(row, "needs both an id and a name")
+                raise _row_error(row, message("needs both an id and a name"))
             parent = cells[columns["parent"]] if "parent" in columns else ""
             orgs.append(Organization(org_id, name, parent or None))
     except csv.Error as exc:
-        raise _row_error(row + 1, f"is not valid CSV ({exc})") from exc
+        problem = message("is not valid CSV ({reason})", reason=str(exc))
+        raise _row_error(row + 1, problem) from exc
     return orgs
 
 
@@ -571,9 +616,14 @@ def _org_columns(header: Sequence[str], row: int) -> dict[str, int]:
         if column is not None:
             columns.setdefault(column, i)
     if "id" not in columns or "name" not in columns:
-        raise _row_error(row, "must be a header with the columns id, name and parent")
+        problem = message("must be a header with the columns id, name and parent")
+        raise _row_error(row, problem)
     return columns
 
 
 def _row_error(row: int, problem: str) -> HierarchyError:
-    return HierarchyError(f"Row {row} of the organizations file {problem}.")
+    return HierarchyError(
+        message(
+            "Row {row} of the organizations file {problem}.", row=row, problem=problem
+        )
+    )

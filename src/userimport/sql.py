@@ -87,6 +87,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from userimport._messages import message
 from userimport._sqlite_url import sqlite_file
 from userimport.exceptions import CommitConflict, StoreError
 from userimport.hierarchy import Organization, OrgTree
@@ -399,15 +400,20 @@ def _message(error: BaseException) -> str:
     which hold users' personal data)."""
     orig = getattr(error, "orig", None)
     text = str(orig if orig is not None else error).strip()
-    return f"{type(orig if orig is not None else error).__name__}: " + (
-        text.splitlines()[0] if text else "no details"
-    )
+    name = type(orig if orig is not None else error).__name__
+    return f"{name}: {text.splitlines()[0]}" if text else name
 
 
 def _store_error(error: BaseException, *, writing: bool) -> StoreError:
     """The :class:`StoreError` for a driver failure (translated at the boundary)."""
-    outcome = "; nothing was written" if writing else ""
-    return StoreError(f"The database failed ({_message(error)}){outcome}.")
+    reason = _message(error)
+    if writing:
+        return StoreError(
+            message(
+                "The database failed ({reason}); nothing was written.", reason=reason
+            )
+        )
+    return StoreError(message("The database failed ({reason}).", reason=reason))
 
 
 def _is_key_violation(error: BaseException | None) -> bool:
@@ -521,15 +527,18 @@ class SQLStore:
             try:
                 base = _create_engine(url_or_engine, busy_timeout)
             except (sa.exc.ArgumentError, ImportError) as error:
+                reason = _message(error)
                 raise StoreError(
-                    f"Cannot use the database URL ({_message(error)})."
+                    message("Cannot use the database URL ({reason}).", reason=reason)
                 ) from error
             self._owns_engine = True
         if base.dialect.name not in ("sqlite", "postgresql"):
             # Their locking and collations are what the store relies on.
             raise StoreError(
-                "SQLStore supports SQLite and PostgreSQL databases, "
-                f"not {base.dialect.name!r}."
+                message(
+                    "SQLStore supports SQLite and PostgreSQL databases, not {name}.",
+                    name=repr(base.dialect.name),
+                )
             )
         self._base = base
         # A copy that shares the pool, so the hooks below stay the store's own.
@@ -676,11 +685,14 @@ class SQLStore:
                     holders[key].append(user_id)
             shared = sorted(sorted(ids) for ids in holders.values() if len(ids) > 1)
             if shared:
-                groups = "; ".join(" and ".join(map(str, ids)) for ids in shared)
+                groups = "; ".join(", ".join(map(str, ids)) for ids in shared)
                 raise StoreError(
-                    "Some users are one mailbox under the current email key (user "
-                    f"ids {groups}); merge or delete the extra users and re-key "
-                    "again. Nothing was changed."
+                    message(
+                        "Some users are one mailbox under the current email key "
+                        "(user ids {groups}); merge or delete the extra users and "
+                        "re-key again. Nothing was changed.",
+                        groups=groups,
+                    )
                 )
             update = (
                 sa.update(users)

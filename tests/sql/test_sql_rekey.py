@@ -104,7 +104,7 @@ def test_rekey_refuses_users_that_become_one_mailbox(store: SQLStore) -> None:
     )
     before = stored_keys(store)
 
-    with pytest.raises(StoreError, match=r"user ids 1 and 2\)") as info:
+    with pytest.raises(StoreError, match=r"user ids 1, 2\)") as info:
         store.rekey()
 
     assert "Nothing was changed" in str(info.value)
