@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import idna
 import pytest
@@ -14,6 +14,7 @@ pytest.importorskip("icu")
 from userimport import (
     Action,
     Actor,
+    CommitConflict,
     ImportOptions,
     Issue,
     IssueCode,
@@ -22,6 +23,7 @@ from userimport import (
     OrgTree,
     ReviewRow,
     StoredUser,
+    StoreError,
     UserRow,
     UserWrite,
     commit,
@@ -449,3 +451,57 @@ def test_a_row_warns_exactly_when_its_skeleton_is_another_keys(
         if any(k != key and skeleton(k) == skeleton(key) for k in [*keys, *visible])
     }
     assert set(warnings_of(preview.rows)) == expected
+
+
+@pytest.mark.parametrize(
+    ("emails", "difference"),
+    [
+        # A combining grapheme joiner shows nothing: its code point only.
+        (["pay\u034fpal@x.com", "paypal@x.com"], "(an extra U+034F)"),
+        (["paypal@x.com", "pay\u034fpal@x.com"], "(without U+034F)"),
+        # A long run: its code points cut after four.
+        (
+            ["раураl@x.com", "paypal@x.com"],
+            "(“раура” U+0440 U+0430 U+0443 U+0440 … instead of “paypa” U+0070 "
+            "U+0061 U+0079 U+0070 …)",
+        ),
+        # Three differences, then an ellipsis.
+        (
+            ["а.а.а.а@x.com", "a.a.a.a@x.com"],
+            "(“а” U+0430 instead of “a” U+0061, “а” U+0430 instead of “a” U+0061, "
+            "“а” U+0430 instead of “a” U+0061, …)",
+        ),
+    ],
+)
+def test_the_message_shows_how_the_emails_differ(
+    emails: list[str], difference: str
+) -> None:
+    """The differing characters are quoted when they show, with their code points."""
+    preview = prepare(upload(*emails), actor=ROOT, orgs=ORGS, store=MemoryStore())
+
+    assert difference in warnings_of(preview.rows)[2][0].message
+
+
+class FailingStore(MemoryStore):
+    """A MemoryStore whose listing fails as a database driver would, or with the
+    library's own error."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def list_users(self, org_ids: Collection[str]) -> Sequence[StoredUser]:
+        raise self.error
+
+
+def test_a_store_failing_to_list_users_is_a_store_error() -> None:
+    """A foreign failure while listing the users is a ``StoreError``; the library's
+    own errors pass as they are."""
+    data = upload("ana@x.com")
+
+    with pytest.raises(StoreError, match="listing users: disk on fire"):
+        prepare(
+            data, actor=ROOT, orgs=ORGS, store=FailingStore(OSError("disk on fire"))
+        )
+    with pytest.raises(CommitConflict):
+        prepare(data, actor=ROOT, orgs=ORGS, store=FailingStore(CommitConflict("x")))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
@@ -494,8 +495,10 @@ def lookup(store: UserStore, keys: Iterable[str]) -> dict[str, StoredUser]:
 #: How many look-alikes a ``confusable_email`` message names (the others are
 #: counted), and how many of their differing spans it shows.
 _NAMED = 3
-#: How many code points of one differing span a message shows.
+#: How many code points of one differing span a message shows, and how many
+#: of its characters.
 _SHOWN = 4
+_QUOTED = 12
 
 
 def _look_alikes(
@@ -615,9 +618,9 @@ def _look_alike_issue(
 def _how_it_differs(key: str, other: str) -> str:
     """Where ``key`` and ``other`` differ as they read, character by character:
     ``“1” U+0031 instead of “l” U+006C``, so a reviewer sees what looks the same."""
+    # Two keys that read the same would be two forms of one valid domain, which
+    # email_key never gives: the readable forms differ wherever the keys do.
     here, there = _confusables.readable(key), _confusables.readable(other)
-    if here == there:  # two keys of one domain, in A-labels and not
-        here, there = key, other
     spans: list[str] = []
     matcher = difflib.SequenceMatcher(None, here, there, autojunk=False)
     for tag, start, end, other_start, other_end in matcher.get_opcodes():
@@ -635,10 +638,18 @@ def _how_it_differs(key: str, other: str) -> str:
 
 
 def _characters(text: str) -> str:
-    """Characters as a message shows them: ``“rn” U+0072 U+006E``; code points
-    only for a character that cannot be seen, or a long run (``U+0430 U+0443
-    U+0440 U+0430 …``)."""
+    """Characters as a message shows them: ``“rn” U+0072 U+006E``, the code points
+    of a long run cut (``“paypa” U+0070 U+0061 U+0079 U+0070 …``), and only the
+    code points of characters that do not show on their own (a combining mark, a
+    format character, a space)."""
     codes = " ".join(f"U+{ord(char):04X}" for char in text[:_SHOWN])
     if len(text) > _SHOWN:
-        return codes + " …"
-    return f"“{text}” {codes}" if text.isprintable() else codes
+        codes += " …"
+    if all(_shows(char) for char in text[:_QUOTED]):
+        return f"“{text[:_QUOTED]}{'…' if len(text) > _QUOTED else ''}” {codes}"
+    return codes
+
+
+def _shows(char: str) -> bool:
+    """Whether a character shows on its own between quotes."""
+    return char.isprintable() and unicodedata.category(char)[0] not in "MZC"
