@@ -414,6 +414,90 @@ def test_separators_only_is_no_group() -> None:
     assert user.groups is None
 
 
+#: Characters of group cells: separators, every kind of whitespace, letters that NFC
+#: composes or changes (into a separator, even), formula triggers and a wide one.
+GROUP_CELL_CHARACTERS = (
+    ";,|  \t\u00a0\u3000\u2000abcXY-=+@＝\u00e9e\u0301\u037e\u212b\u1100\u1161例"
+)
+
+
+def reference_groups(raw: str) -> tuple[tuple[str, ...], dict[IssueCode, list[str]]]:
+    """The group rule read plainly: the cell cut at every ``;``, ``,`` and ``|``,
+    each piece trimmed, its whitespace runs made one space and NFC-normalised, empty
+    names and later duplicates dropped; then the names starting like a formula and
+    those too long."""
+    names: dict[str, None] = {}
+    for piece in raw.replace(",", ";").replace("|", ";").split(";"):
+        name = unicodedata.normalize("NFC", " ".join(piece.split()))
+        if name:
+            names[name] = None
+    faults: dict[IssueCode, list[str]] = {}
+    for name in names:
+        if name[0] in "=+-@＝＋－＠":
+            faults.setdefault(IssueCode.INVALID_CHARACTERS, []).append(name)
+        if len(name) > MAX_GROUP_LENGTH:
+            faults.setdefault(IssueCode.VALUE_TOO_LONG, []).append(name)
+    return tuple(names), faults
+
+
+@given(
+    st.text(alphabet=st.sampled_from(GROUP_CELL_CHARACTERS), max_size=60)
+    | st.lists(
+        st.text(alphabet=st.sampled_from(GROUP_CELL_CHARACTERS), max_size=110),
+        max_size=5,
+    ).map(";".join)
+)
+def test_groups_are_the_rule_read_plainly(raw: str) -> None:
+    """Whatever the cell, its groups and faults are the rule's, cell by cell as
+    name by name: one issue per fault, which counts the names that have it."""
+    user, issues = validate_values(row_with(groups=raw))
+    if any(issue.code is IssueCode.INVALID_CHARACTERS for issue in issues) and (
+        validation.hidden_character_problem("x", raw) is not None
+    ):
+        return  # a tab inside a name: the hidden character rule's business
+    names, faults = reference_groups(raw)
+    assert list(faults) == [issue.code for issue in issues]
+    if faults:
+        assert user is None
+        for issue, found in zip(issues, faults.values(), strict=True):
+            assert repr(found[0])[:39] in issue.message
+            if len(found) > 1:
+                assert issue.message.startswith(f"{len(found)} group names")
+        return
+    assert user is not None
+    assert (names or None) == user.groups
+
+
+def test_a_repeated_bad_group_name_is_one_issue() -> None:
+    """A name repeated thousands of times is one name, and one issue."""
+    issue = only_issue(row_with(groups=";".join(["=x"] * 5000)))
+    assert (IssueCode.INVALID_CHARACTERS, "groups") == (issue.code, issue.column)
+    assert "The group name '=x' starts with '='" in issue.message
+
+
+def test_many_bad_group_names_are_one_issue_per_fault() -> None:
+    """Thousands of bad names give one issue per fault, naming their count and the
+    first three."""
+    long = "g" * MAX_GROUP_LENGTH
+    raw = ";".join(f"={i}" + (long if i % 2 else "") for i in range(4000))
+    user, issues = validate_values(row_with(groups=raw), row=7)
+    shown = [validation._shown(f"={i}{long}") for i in (1, 3, 5)]
+    assert user is None
+    assert [
+        (
+            IssueCode.INVALID_CHARACTERS,
+            "4000 group names start with a character that spreadsheets run as a"
+            f" formula (CSV injection), among them '=0', {shown[0]}, '=2'; remove"
+            " it or start each name with a letter.",
+        ),
+        (
+            IssueCode.VALUE_TOO_LONG,
+            "2000 group names are longer than 100 characters, among them"
+            f" {', '.join(shown)}; shorten each to 100 at most.",
+        ),
+    ] == [(issue.code, issue.message) for issue in issues]
+
+
 def test_long_role_and_language_cells_are_parsed_too() -> None:
     """Cells too long to cache get the same verdicts."""
     padding = " " * 300
