@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import string
+import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 
 import pytest
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, rfc_constants, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -376,5 +379,92 @@ def test_invalid_key_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_slow_path_key_validated_by_email_validator() -> None:
     """A key the fast path cannot decide is validated by email-validator itself."""
     assert ("José@example.com", "josé@example.com") == normalize_email(
-        "José@example.com"
+        "Jose\u0301@example.com"
     )
+
+
+#: Characters of international local parts: letters, and every kind the fast path
+#: must leave to email-validator (combining marks, spaces, format, private-use,
+#: unassigned and compatibility characters, and those NFC or NFKC change into a
+#: separator, a dot, an @ or many letters).
+INTERNATIONAL = (
+    "abcXYZ09._-+ñéüßİﬁǅÅΣσς例😀אع"
+    "\u0301\u0903\u0345"  # combining marks (Mn, Mc), one that case-folds
+    "\u00a0\u3000\u2028\u200b\u00ad\u200d\ue000\u0378"  # Z and C categories
+    "ＡＢ．＠․;\u037e\u212b\u2126ﷺ\u0958\u1100\u1161\u1e9e"  # NFC or NFKC change
+)
+#: A domain of 194 octets whose IDNA ASCII form has 218.
+LONG_IDN = ".".join(["bücher" + "x" * 40] * 4) + ".de"
+international_locals = st.text(
+    alphabet=st.sampled_from(INTERNATIONAL), min_size=1, max_size=66
+)
+
+
+@given(international_locals, domains)
+@example("ñandú", "example.com")
+@example("ǅemal", "bücher.de")
+@example("\u0301a", "example.com")
+@example("a\u0301", "example.com")
+@example("x\u0345", "example.com")
+@example("ﷺ" * 4, "example.com")
+@example("ñ" * 63 + "ﬁ", "example.com")
+@example("a＠b", "example.com")
+@example("a․․b", "example.com")
+@example("a\u037eb", "example.com")
+@example("㌀" * 16, "a" * 58 + ".com")  # NFKC makes the key 144 octets longer
+@example("u" * 35, LONG_IDN)  # 254 octets in IDNA ASCII
+@example("u" * 36, LONG_IDN)
+@example("ñ" * 17, LONG_IDN)
+@example("ñ" * 18, LONG_IDN)
+def test_international_local_parts_same_as_email_validator(
+    local: str, domain: str
+) -> None:
+    """Non-ASCII local parts, which the fast path decides when they are plain,
+    get email-validator's exact verdict, and their keys too, cold and warm."""
+    assert_same_as_reference(f"{local}@{domain}")
+
+
+def test_plain_international_local_parts_validate_each_domain_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain non-ASCII local part at a known domain costs no email-validator call."""
+    calls: list[str] = []
+    real: Callable[[str], object] = _email._validate_email
+
+    def counting(address: str) -> object:
+        calls.append(address)
+        return real(address)
+
+    monkeypatch.setattr(_email, "_validate_email", counting)
+    local_parts = ["José", "ñandú", "Straße", "例え", "ñ" * 64]
+    results = [normalize_email(f"{local}@Acme.example.com") for local in local_parts]
+
+    assert [
+        (f"{local}@acme.example.com", email_key(f"{local}@acme.example.com"))
+        for local in local_parts
+    ] == results
+    assert ["a@Acme.example.com"] == calls
+
+
+def test_isprintable_is_unicode_categories_but_c_and_z() -> None:
+    """The fast path reads email-validator's character check (no category C or Z)
+    as ``str.isprintable``: true exactly outside categories C and Z, and for the
+    ASCII space, for every code point."""
+    differ = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if chr(code).isprintable()
+        != (code == 0x20 or unicodedata.category(chr(code))[0] not in "CZ")
+    ]
+    assert [] == differ
+
+
+def test_atext_is_email_validators() -> None:
+    """The fast path's atext, ASCII and international, matches the same code points
+    as email-validator's."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    for ours, theirs in [
+        (_email._ATEXT, rfc_constants.ATEXT),
+        (_email._ATEXT_INTL, rfc_constants.ATEXT_INTL),
+    ]:
+        assert re.findall(f"[{theirs}]", every) == re.findall(f"[{ours}]", every)

@@ -11,8 +11,9 @@ message is the one email-validator gives for the length.
 ``email_validator.validate_email`` costs tens of microseconds per address, most of it
 in the checks of the part after the ``@`` (UTS #46 mapping, IDNA, special-use names),
 and a company's users share one to three domains. This module validates each distinct
-domain once and handles the common local part (an ASCII RFC 5322 dot-atom) itself, and
-sends everything else to ``validate_email`` unchanged.
+domain once and handles the common local part itself (an RFC 5322 dot-atom: ASCII,
+or international and already NFC), and sends everything else to ``validate_email``
+unchanged.
 
 Why the shortcut is exact, reading email-validator 2.4's ``validate_email``:
 
@@ -22,7 +23,13 @@ Why the shortcut is exact, reading email-validator 2.4's ``validate_email``:
 2. ``validate_email_local_part`` accepts a dot-atom (``DOT_ATOM_TEXT``) of at most 64
    characters unchanged (longer is refused in ``strict`` mode), and NFC leaves ASCII
    alone. The only later change to the local part is lower-casing the
-   RFC 2142 mailbox names (``info``, ``postmaster``, ...).
+   RFC 2142 mailbox names (``info``, ``postmaster``, ...). A non-ASCII dot-atom
+   (``DOT_ATOM_TEXT_INTL``) is accepted unchanged when ``check_unsafe_chars`` finds
+   no character of the categories C or Z and no combining mark first, and when it
+   is NFC (else email-validator validates its NFC form again); the fast path asks
+   ``str.isprintable`` for the categories, and leaves any other local part to
+   ``validate_email``. The key of such an address (NFKC and case-folded) must be
+   such an address too.
 3. The domain checks (``validate_email_domain_name``, or the rejection of an empty part
    or of a bracketed literal) depend on the domain part alone. So a domain that passes
    with the local part ``a`` passes, with the same normalised forms, with any other.
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Final
 
 from userimport._messages import message
@@ -89,6 +97,10 @@ def _validate_email(address: str) -> ValidatedEmail:
 # part is one or more runs of these separated by single dots (its DOT_ATOM_TEXT).
 _ATEXT: Final = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
 _DOT_ATOM: Final = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*")
+# RFC 6531 3.3 adds every non-ASCII character to atext (email-validator's
+# ATEXT_INTL and DOT_ATOM_TEXT_INTL; a test keeps both patterns equal to its own).
+_ATEXT_INTL: Final = _ATEXT + "\u0080-\U0010ffff"
+_DOT_ATOM_INTL: Final = re.compile(f"[{_ATEXT_INTL}]+(?:\\.[{_ATEXT_INTL}]+)*")
 
 #: RFC 2142 mailbox names, which email-validator lower-cases in the local part
 #: (its ``rfc_constants.CASE_INSENSITIVE_MAILBOX_NAMES``; a test keeps them equal).
@@ -184,30 +196,73 @@ def _domain_info(domain: str) -> tuple[str, str, int] | None:
     return "@" + unicode_domain, "@" + key_domain, longest
 
 
+def _plain_local_octets(local: str) -> int | None:
+    """The UTF-8 octets of a local part email-validator accepts as it is, or ``None``
+    when not sure.
+
+    Such a local part is at most 64 characters (strict mode) and a dot-atom: ASCII
+    atext, which needs nothing else; or international atext (RFC 6531) that
+    email-validator's ``check_unsafe_chars`` accepts and NFC leaves alone. That
+    check refuses the categories C and Z and a combining mark (M) in first place;
+    ``str.isprintable`` is false exactly for C and Z (but the ASCII space, which
+    atext excludes), from the same Unicode database as ``unicodedata``.
+    """
+    if len(local) > _LOCAL_MAX_LENGTH:
+        return None
+    if local.isascii():
+        return len(local) if _DOT_ATOM.fullmatch(local) is not None else None
+    if (
+        _DOT_ATOM_INTL.fullmatch(local) is None
+        or not local.isprintable()
+        or unicodedata.category(local[0]).startswith("M")
+        or not unicodedata.is_normalized("NFC", local)
+    ):
+        return None
+    return len(local.encode("utf-8"))
+
+
 def _fast(address: str) -> tuple[str, str] | None:
     """``(normalised, key)`` of a valid *address*, or ``None`` when not sure.
 
     ``None`` never means invalid: this shortcut only decides the common case of a
-    dot-atom ASCII local part at a valid domain, within the length limits.
+    dot-atom local part (ASCII, or international and already NFC) at a valid
+    domain, within the length limits, whose key is such an address too.
     """
     local, at, domain = address.partition("@")
-    if not at or len(local) > _LOCAL_MAX_LENGTH or _DOT_ATOM.fullmatch(local) is None:
+    if not at:
+        return None
+    octets = _plain_local_octets(local)
+    if octets is None:
         return None
     info = _domain_info(domain)
     if info is None:
         return None
     at_domain, at_key_domain, longest = info
-    # RFC 5321 4.5.3.1.3: each form of the address and of its key fits in 254 octets
-    # (the local part is ASCII, so its length is its octet count).
-    if len(local) + 1 + longest > _EMAIL_MAX_OCTETS:
+    # RFC 5321 4.5.3.1.3: each form of the address and of its key fits in 254 octets.
+    if octets + 1 + longest > _EMAIL_MAX_OCTETS:
         return None
-    lower = local.lower()
-    # email_key folds the part before the last "@" and keys the domain on its own;
-    # an ASCII local part folds to its lower case, so the key of local@domain is
-    # lower(local)@key(domain).
-    if lower in RFC2142_MAILBOX_NAMES:
-        return lower + at_domain, lower + at_key_domain
-    return local + at_domain, lower + at_key_domain
+    if local.isascii():
+        lower = local.lower()
+        # email_key folds the part before the last "@" and keys the domain on its
+        # own; an ASCII local part folds to its lower case, so the key of
+        # local@domain is lower(local)@key(domain).
+        if lower in RFC2142_MAILBOX_NAMES:
+            return lower + at_domain, lower + at_key_domain
+        return local + at_domain, lower + at_key_domain
+    # email-validator keeps an international local part as it is (it is NFC, and
+    # only ASCII mailbox names are lower-cased). Its key, by the one function that
+    # owns the rule, must be a plain local part at the key's domain too.
+    normalized = local + at_domain
+    key = email_key(normalized)
+    key_local, _, key_domain = key.rpartition("@")
+    key_octets = _plain_local_octets(key_local)
+    if (
+        key_octets is None
+        or "@" + key_domain != at_key_domain
+        or key_octets + 1 + longest > _EMAIL_MAX_OCTETS
+    ):
+        return None
+    return normalized, key
 
 
 def explain_email_error(explanation: str) -> str:
