@@ -9,6 +9,7 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from itertools import starmap
+from random import Random
 
 import attrs
 import pytest
@@ -18,7 +19,13 @@ from hypothesis import strategies as st
 from userimport import Issue, IssueCode, Severity, _workbook, reading
 from userimport.decoding import DEFAULT_LEGACY_ENCODINGS
 from userimport.reading import DELIMITERS, Record, Upload, read_records, read_upload
-from userimport.schema import COLUMNS, HEADER_ALIASES, ColumnMatch
+from userimport.schema import (
+    COLUMNS,
+    HEADER_ALIASES,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    ColumnMatch,
+)
 
 MiB = 1024 * 1024
 HEADER = ["first_name", "last_name", "email"]
@@ -446,6 +453,37 @@ def test_values_are_raw_and_cover_every_column() -> None:
         "groups": "",
         "language": "",
     } == upload.records[0].values
+
+
+@given(
+    st.lists(st.sampled_from(OPTIONAL_COLUMNS), unique=True).map(
+        lambda optional: [*REQUIRED_COLUMNS, *optional]
+    ),
+    st.integers(0, 300),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(1, 320), min_size=1, max_size=4),
+)
+def test_records_read_their_columns_whatever_the_widths(
+    columns: list[str], extra: int, random: Random, lengths: list[int]
+) -> None:
+    """However wide the header, wherever its columns, however short or long each
+    record, a column's value is its cell, or "" past the record's end."""
+    header = [*columns, *(f"other {i}" for i in range(extra))]
+    random.shuffle(header)
+    rows = [[f"r{r}c{c}" for c in range(length)] for r, length in enumerate(lengths)]
+
+    upload = read_upload(csv_bytes([header, *rows]))
+
+    index = {column: header.index(column) for column in columns}
+    assert [
+        {
+            column: cells[index[column]]
+            if column in index and index[column] < len(cells)
+            else ""
+            for column in COLUMNS
+        }
+        for cells in rows
+    ] == [dict(record.values) for record in upload.records]
 
 
 def test_single_column_file() -> None:
