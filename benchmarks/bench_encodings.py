@@ -6,6 +6,10 @@ of the codec does not matter: cp1252 and cp1250 read "José;Müller" alike). The
 targets: every legacy file reads exactly, no UTF-8 or ASCII file warns, and the
 ``encoding_guessed`` warning of legacy files is rare (a close call, not a habit).
 
+Detection must also be cheap beside the review: ``prepare`` of a 200-row legacy
+file of each encoding costs at most 1.5x ``prepare`` of the same rows in UTF-8
+(timed side by side, in CPU time: ``benchmarks/common.py``).
+
 ``python benchmarks/bench_encodings.py`` prints the table (``--peers`` adds
 chardet and charset-normalizer, which take a minute); ``figures()`` gives the
 targets for ``benchmarks/run.py``. The corpus is ``encoding_corpus.py``.
@@ -13,14 +17,28 @@ targets for ``benchmarks/run.py``. The corpus is ``encoding_corpus.py``.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from common import Figure, format_table
-from encoding_corpus import SIZES, Sample, legacy_samples, unicode_samples
+from bench_prepare import company
+from common import Figure, format_table, side_by_side
+from encoding_corpus import (
+    LOCALES,
+    SIZES,
+    Sample,
+    legacy_samples,
+    locale_samples,
+    unicode_samples,
+)
 
+from userimport import prepare
 from userimport.decoding import Decoded, decode
+
+#: ``prepare`` of a 200-row legacy file / of the same rows in UTF-8, at most.
+SPEED_TARGET = 1.5
+SPEED_ROUNDS = 15
 
 #: A detector: the file's bytes -> its text (``None`` when it gives up), warned.
 Detector = Callable[[bytes], tuple[str | None, bool]]
@@ -148,6 +166,42 @@ def figures() -> list[Figure]:
     ]
 
 
+def speed_figures(*, rounds: int = SPEED_ROUNDS) -> list[Figure]:
+    """``prepare`` of a 200-row file of each legacy encoding (the first locale of
+    the corpus written in it) against ``prepare`` of the same rows in UTF-8."""
+    actor, orgs, store = company()
+    files: dict[str, Sample] = {}
+    for locale, encoding in LOCALES.items():
+        if encoding not in files:
+            files[encoding] = next(
+                s for s in locale_samples(locale, encoding) if s.rows == 200
+            )
+    actions = {}
+    for encoding, sample in files.items():
+        for name, data in ((encoding, sample.data), (f"{encoding} as UTF-8", None)):
+            payload = sample.text.encode() if data is None else data
+            actions[name] = functools.partial(
+                prepare, payload, actor=actor, orgs=orgs, store=store
+            )
+    decode("Jos\u00e9".encode("cp1252"))  # chardet's one-time warm-up
+    timed = side_by_side(actions, rounds=rounds)
+    ratios = {e: timed.ratio(e, f"{e} as UTF-8") for e in files}
+    worst = max(ratios, key=ratios.__getitem__)
+    return [
+        Figure(
+            "encodings: prepare of a 200-row legacy file / the same rows in UTF-8,"
+            " worst encoding",
+            f"{ratios[worst]:.2f}x ({worst})",
+            f"<= {SPEED_TARGET:g}x",
+            ratios[worst] <= SPEED_TARGET,
+        ),
+        Figure(
+            "  each encoding",
+            ", ".join(f"{e} {r:.2f}x" for e, r in ratios.items()),
+        ),
+    ]
+
+
 def main(argv: list[str]) -> int:
     """Print the accuracy table; 1 if a target is missed."""
     detectors: dict[str, Detector] = {"userimport": userimport_detector}
@@ -158,7 +212,7 @@ def main(argv: list[str]) -> int:
     results = {name: evaluate(d, samples) for name, d in detectors.items()}
     print(table(results))
     print()
-    result = figures()
+    result = figures() + speed_figures()
     print(format_table(result))
     return 1 if any(f.met is False for f in result) else 0
 

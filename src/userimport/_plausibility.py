@@ -14,8 +14,10 @@ of one reading (a few lines of the upload):
 * the accented letters of the words are those of real names: the words fit one
   language's alphabet (Spanish has ``ú`` and ``ñ``, no language has ``ú`` and
   ``ń``), the languages of a file belong to one region (Western, Central European,
-  Turkish, Baltic, Greek, Cyrillic), and a letter that is rare in names costs a
-  little (``ð`` and ``þ`` are Icelandic, ``ý`` inside a word is rarely Western);
+  Turkish, Baltic, Greek, Cyrillic), and a letter that is rare in names, or in
+  that place of a word, costs a little (``ð`` and ``þ`` are Icelandic, ``ý`` inside
+  a word is rarely Western, a Portuguese ``ã`` comes before a vowel or an ``s``,
+  a Nordic ``ø`` after a consonant);
 * East Asian characters are in the common levels of their national character sets
   (GB 2312, JIS X 0208, Big5, KS X 1001) rather than in the extensions, where the
   wrong reading of another encoding lands;
@@ -90,7 +92,7 @@ _ALPHABETS: Final[Mapping[str, tuple[str, str]]] = {
     # Turkish (cp1254)
     "tr": ("çğıİöşü", "âîû"),
     # Baltic (cp1257)
-    "lt": ("ąčęėįšųūž", ""),
+    "lt": ("čėšūž", "ąęįų"),
     "lv": ("āčēīļņšūž", "ģķōŗ"),
     "et": ("äöõüšž", ""),
     # Greek (cp1253)
@@ -140,6 +142,22 @@ _AFTER_VOWEL: Final[Mapping[str, str]] = {"fr": "ëïîüÿ", "nl": "ëïü", "c
 _RARELY_LAST: Final = frozenset("æ")
 #: Letters a language never writes at the end of a word (French "Eugène").
 _NEVER_LAST: Final[Mapping[str, str]] = {"fr": "è"}
+#: Vowel letters that a language writes after another vowel only where two words
+#: are compounded ("Umeå"): a Nordic name has a consonant before its "æ", "ø" or
+#: "å" ("Kjær", "Bjørn", "Håkon"); "Cieæko" is Polish "Ciećko" and "Dvoøák" Czech
+#: "Dvořák" misread.
+_NOT_AFTER_VOWEL: Final[Mapping[str, str]] = {
+    "da": "æøå", "no": "æøå", "sv": "å", "fi": "å", "is": "æ",
+}  # fmt: skip
+#: Letters a language writes at the start or the end of a word only: Romanian
+#: "î" ("Învingătorul", "coborî"), "â" inside ("Sânziana"), since 1993;
+#: names kept in the older spelling ("Cîrstea") pay the small cost. "Vîtola" is
+#: Latvian "Vītola" misread.
+_NOT_INSIDE: Final[Mapping[str, str]] = {"ro": "î"}
+#: Letters a language writes only before a vowel or an "s", or at the end of a
+#: word: Portuguese marks a nasal vowel with a tilde where no "m" or "n" follows
+#: ("João", "Simões", "Irmã"); "Stãnescu" is Romanian "Stănescu" misread.
+_BEFORE_VOWEL_OR_S: Final[Mapping[str, str]] = {"pt": "ãõ"}
 
 #: The region whose names each code page is used for: Excel writes the code page of
 #: the Windows locale, so a reading in cp1257 whose words are Polish is not likely.
@@ -195,13 +213,14 @@ def score(text: str, codec: str | None = None) -> float:
     0 (they read alike in every encoding of the allow-list); emails are not scored
     but used for agreement.
     """
-    languages = _region_indexes(codec)
+    region = _CODEPAGE_REGIONS.get(codec or "")
+    names = _NAME_CHARACTERS.get(codec or "")
     total = 0.0
     rows: list[list[tuple[float, ...]]] = []
     for line in text.splitlines():
         found = _WORD.findall(line)
         locals_ = [
-            word.partition("@")[0].casefold()
+            _local_parts(word.partition("@")[0])
             for word in found
             if "@" in word and word.isascii()
         ]
@@ -210,10 +229,10 @@ def score(text: str, codec: str | None = None) -> float:
         for word in found:
             if word.isascii() or "@" in word:
                 continue
-            penalty, fit = _word(word)
+            penalty, fit = _regional_word(word, region)
             total += penalty
-            if codec is not None and codec in _NAME_CHARACTERS:
-                evidence = _name_characters(word, codec)
+            if names is not None:
+                evidence = _name_characters(word, codec or "")
                 total += evidence
                 name_evidence = max(evidence, name_evidence or 0.0)
             if fit is not None:
@@ -224,35 +243,47 @@ def score(text: str, codec: str | None = None) -> float:
             rows.append(fits)
         if name_evidence is not None and name_evidence <= 0:
             total += _NO_NAME
-    return total + _file_fit(rows, languages)
+    return total + _file_fit(rows)
 
 
-def _file_fit(rows: list[list[tuple[float, ...]]], languages: tuple[int, ...]) -> float:
-    """How well the rows' words fit the languages of the region: best when one
-    language fits the whole file, then one per row (a person's names are mostly of
-    one language, a company's staff often of several), then one per word."""
+def _file_fit(rows: list[list[tuple[float, ...]]]) -> float:
+    """How well the rows' words fit the languages of the region (each fit holds
+    one number per language): best when one language fits the whole file, then
+    one per row (a person's names are mostly of one language, a company's staff
+    often of several), then one per word."""
     if not rows:
         return 0.0
-    per_language = [[sum(fit[i] for fit in fits) for i in languages] for fits in rows]
-    one = max(map(sum, zip(*per_language, strict=True)))
+    per_language: list[tuple[float, ...]] = [
+        tuple(map(sum, zip(*fits, strict=True))) for fits in rows
+    ]
+    one: float = max(map(sum, zip(*per_language, strict=True)))
     if len(rows) == 1 and len(rows[0]) == 1:
         return one
     each = 0.0
     for fits, totals in zip(rows, per_language, strict=True):
-        row = max(totals)
+        row: float = max(totals)
         if len(fits) > 1:
-            row = max(
-                row, sum(max(fit[i] for i in languages) for fit in fits) + _SWITCH
-            )
+            row = max(row, sum(map(max, fits)) + _SWITCH)
         each += row
     return max(one, each + _SWITCH_ROWS if len(rows) > 1 else each)
 
 
-def _region_indexes(codec: str | None) -> tuple[int, ...]:
-    region = _CODEPAGE_REGIONS.get(codec or "")
-    if region is None:
-        return tuple(range(len(_LANGUAGES)))
-    return tuple(_LANGUAGES.index(language) for language in _REGIONS[region])
+@functools.lru_cache(maxsize=8192)
+def _regional_word(
+    word: str, region: str | None
+) -> tuple[float, tuple[float, ...] | None]:
+    """A word's penalty, and how well it fits each language of the region (all
+    languages when ``None``)."""
+    penalty, fit = _word(word)
+    if fit is None or region is None:
+        return penalty, fit
+    return penalty, tuple(fit[i] for i in _REGION_INDEXES[region])
+
+
+_REGION_INDEXES: Final[Mapping[str, tuple[int, ...]]] = {
+    region: tuple(_LANGUAGES.index(language) for language in languages)
+    for region, languages in _REGIONS.items()
+}
 
 
 def _name_characters(word: str, codec: str) -> float:
@@ -306,14 +337,11 @@ _NAME_CHARACTERS: Final[Mapping[str, frozenset[str]]] = {
 def implausible_word(text: str) -> str | None:
     """The first word of ``text`` that no name could be: one holding a symbol, a
     control character or two scripts ("W±ż"), or ``None``."""
-    for line in text.splitlines():
-        for word in words(line):
-            if (
-                not word.isascii()
-                and "@" not in word
-                and _word(word)[0] <= _PUNCTUATION
-            ):
-                return word
+    # Line breaks are white space: the words of the text are those of its lines.
+    found: list[str] = _WORD.findall(text)
+    for word in dict.fromkeys(found):
+        if not word.isascii() and "@" not in word and _word(word)[0] <= _PUNCTUATION:
+            return word
     return None
 
 
@@ -324,18 +352,23 @@ def words(line: str) -> list[str]:
     return found
 
 
-def _agrees(word: str, locals_: Iterable[str]) -> bool:
+def _agrees(word: str, locals_: Iterable[tuple[str, frozenset[str]]]) -> bool:
     """Whether the word folded to ASCII is in an email's local part: as a whole
     part of it ("nunez" in "jose.nunez"), or inside it when four letters or more."""
     folded = _ascii_fold(word)
     if len(folded) < 2:
         return False
-    for local in locals_:
-        if folded in _LOCAL_PARTS.split(local) or (
-            len(folded) >= 4 and folded in local
-        ):
-            return True
-    return False
+    return any(
+        folded in parts or (len(folded) >= 4 and folded in local)
+        for local, parts in locals_
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _local_parts(local: str) -> tuple[str, frozenset[str]]:
+    """An email's local part, case-folded, and its runs of letters."""
+    folded = local.casefold()
+    return folded, frozenset(_LOCAL_PARTS.split(folded))
 
 
 _LOCAL_PARTS: Final = re.compile(r"[^a-z]+")
@@ -463,6 +496,23 @@ def _fits(word: str, letters: tuple[str, ...]) -> tuple[float, ...]:
             if _lower(word[-1]) in _RARELY_LAST:
                 total += _RARE
             if _lower(word[-1]) in _NEVER_LAST.get(language, ""):
+                total += _RARE
+            not_after_vowel = _NOT_AFTER_VOWEL.get(language)
+            if not_after_vowel and any(
+                _lower(c) in not_after_vowel and i > 0 and _is_vowel(word[i - 1])
+                for i, c in enumerate(word)
+            ):
+                total += _RARE
+            not_inside = _NOT_INSIDE.get(language)
+            if not_inside and any(_lower(c) in not_inside for c in word[1:-1]):
+                total += _RARE
+            nasal = _BEFORE_VOWEL_OR_S.get(language)
+            if nasal and any(
+                _lower(c) in nasal
+                and i + 1 < len(word)
+                and not (_is_vowel(word[i + 1]) or word[i + 1] in "sS")
+                for i, c in enumerate(word)
+            ):
                 total += _RARE
         fits.append(max(total, _NO_LANGUAGE))
     # Icelandic "þ" starts a name (Þór); inside one it is the cp1254 "ş" misread.

@@ -26,6 +26,7 @@ the scoring in _plausibility.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 import typing
@@ -81,12 +82,16 @@ _CHUNK_SIZE = 64 * 1024
 #: of the first entries of a ZIP container in the first 64 KiB.
 _SNIFF_BYTES = 4 * 1024
 _ZIP_SNIFF_BYTES = 64 * 1024
-#: Detection looks at most at 4 KB of the lines that contain non-ASCII bytes, which
+#: Detection looks at most at 2 KB of the lines that contain non-ASCII bytes, which
 #: bounds its time whatever the input: every candidate must decode them all...
-_SAMPLE_BYTES = 4 * 1024
+_SAMPLE_BYTES = 2 * 1024
 #: ... and the first 1 KB of the lines that the readings read differently are
-#: scored (words scored are cached).
+#: scored (words scored are cached), in growing parts: the first 128 bytes in every
+#: reading, then 512 bytes and 1 KB only in the readings that are not hopelessly
+#: behind (two letters that no language has).
 _SCORE_BYTES = 1024
+_SCORE_STEPS = (128, 512, _SCORE_BYTES)
+_HOPELESS = 12.0
 #: A "line" for the sample is cut at this many bytes either side of its first
 #: non-ASCII byte, so a file without line breaks cannot make the search slow.
 _SAMPLE_REACH = 256
@@ -132,17 +137,20 @@ _ISO_TO_WINDOWS = {
     "iso8859-6": "cp1256",
     "iso8859-13": "cp1257",
 }
-# A translation table that marks the bytes 0x80-0xFF with 0x80, so that
-# ``bytes.find`` (memchr) finds them: a regular expression character class, or
-# ``translate`` with deletions, is several times slower on 2 MiB.
-_MARK_HIGH = bytes(range(0x80)) + b"\x80" * 0x80
+# A translation table that marks the bytes 0x80-0xFF with 0x80, and both line
+# breaks (CR and LF) with LF, so that ``bytes.find`` (memchr) finds either with one
+# call: a regular expression character class, or ``translate`` with deletions, is
+# several times slower on 2 MiB.
+_MARK_HIGH = bytes(range(0x80)).replace(b"\r", b"\n") + b"\x80" * 0x80
 # C0 controls other than TAB, LF, VT, FF and CR: text files have none of them.
 _CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20)])
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # A UTF-8 multi-byte sequence (RFC 3629), for finding the UTF-8 rows of a file that
-# is not UTF-8 as a whole.
+# is not UTF-8 as a whole: a lead byte, then as many continuation bytes as it says
+# (one character class first lets the search skip other bytes fast).
 _UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+    rb"[\xc2-\xf4](?:(?<=[\xc2-\xdf])[\x80-\xbf]|(?<=[\xe0-\xef])[\x80-\xbf]{2}"
+    rb"|(?<=[\xf0-\xf4])[\x80-\xbf]{3})"
 )
 _LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
 # C1 controls: what an ISO-8859 codec makes of bytes 0x80-0x9F, which are printable
@@ -480,14 +488,16 @@ def decode(
     3. UTF-16 without a byte-order mark, by its NUL pattern;
     4. strict UTF-8 (which includes ASCII);
     5. the most plausible reading among ``allowed``: every allowed encoding that
-       decodes the lines holding non-ASCII bytes (at most 4 KB of them, so the
+       decodes the lines holding non-ASCII bytes (at most 2 KB of them, so the
        time is bounded) is a candidate, and each candidate's text is scored by
-       how plausible its words are as names (one script per word, no symbol or
-       mojibake inside a word, letters of one language, agreement with the row's
-       email: see ``userimport._plausibility``). chardet's answer adds a little,
-       ``hint`` (a language such as ``"es"``, ``"pl"``, ``"ja"``) less: it breaks
-       ties, never overrides the bytes; earlier entries of ``allowed`` win exact
-       ties. Before that, a file whose rows are partly valid UTF-8 (with
+       how plausible its words are as names in the languages of the code page
+       (one script per word, no symbol or mojibake inside a word, letters of one
+       language, agreement with the row's email: see
+       ``userimport._plausibility``); a text that several candidates give is
+       read in the one whose languages fit it best. chardet's answer adds a
+       little on a close call, ``hint`` (a language such as ``"es"``, ``"pl"``,
+       ``"ja"``) a little more: it breaks ties, never overrides the bytes;
+       earlier entries of ``allowed`` win exact ties. Before that, a file whose rows are partly valid UTF-8 (with
        multi-byte characters) and partly not is ``mixed_encodings``;
     6. cp1252, which decodes everything but five byte values.
 
@@ -665,30 +675,36 @@ def _allowed_names(allowed: Collection[str]) -> list[str]:
 
 @attrs.frozen
 class _Reading:
-    """One candidate's reading of the sample: its codec and text, and its score."""
+    """One reading of the sample: the codec that decodes the file, the text, its
+    score, and every candidate codec that reads the sample so."""
 
     codec: str
     text: str
     score: float
+    codecs: tuple[str, ...]
 
 
 def _readings(sample: bytes, names: list[str], hint: str | None) -> list[_Reading]:
     """The distinct readings of the sample, most plausible first.
 
     Candidates that read the sample alike ("José;Müller" in cp1252 and cp1250) are
-    one reading, under the earliest allowed name.
+    one reading. It is judged with the languages of each code page that gives it
+    ("Rozália" is no Western name but a Slovak one) and named after the one whose
+    languages it fits best, the earliest on a tie: that code page decodes the file.
     """
     from userimport import _plausibility
 
     hinted = _hinted(hint)
-    texts: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
     for codec in names:
         try:
             text = sample.decode(codec)
         except UnicodeDecodeError:
             continue
         if _C1_CONTROL.search(text) is None:
-            texts.setdefault(text, codec)
+            texts.setdefault(text, []).append(codec)
+    if not texts:
+        return []
     # Lines that every reading reads alike tell nothing: the lines scored are the
     # first that differ, up to 1 KB (the lines of the sample are the same in
     # every reading, as line breaks are ASCII bytes in every allowed encoding).
@@ -696,23 +712,59 @@ def _readings(sample: bytes, names: list[str], hint: str | None) -> list[_Readin
     columns = list(zip(*split.values(), strict=False))
     differing = [i for i, line in enumerate(columns) if len(set(line)) > 1]
     chosen: list[int] = []
+    ends: list[int] = []
     size = 0
     for i in differing:
         size += len(columns[i][0]) + 1
         if size > _SCORE_BYTES and chosen:
             break
         chosen.append(i)
-    readings = []
-    for rank, (text, codec) in enumerate(texts.items()):
-        lines = split[text]
-        scored = "\n".join(lines[i] for i in chosen if i < len(lines))
-        score = _plausibility.score(scored, codec)
+        ends.append(size)
+
+    def judged(codec: str, lines: str) -> float:
+        """The score of lines read in ``codec``, with the code page's head start
+        and the hint."""
+        score = _plausibility.score(lines, codec)
         if codec in hinted:
             score += _HINT_BONUS
-        if codec == "cp1252":
-            score += _CP1252_PRIOR
-        # Earlier names win exact ties.
-        readings.append(_Reading(codec, text, score - rank * 1e-6))
+        return score + _CP1252_PRIOR if codec == "cp1252" else score
+
+    # Each text is judged in each code page that gives it, on the lines scored in
+    # growing parts: after each, the judgments far behind the best are dropped,
+    # each keeping its distance from the best, and scoring stops once one is left.
+    judgments = [(text, codec) for text, names_ in texts.items() for codec in names_]
+    scores: dict[tuple[str, str], float] = {}
+    behind: dict[tuple[str, str], float] = {}
+    alive = judgments
+    for budget in _SCORE_STEPS:
+        count = max(1, bisect.bisect_right(ends, budget))
+        lines = {
+            text: "\n".join(
+                split[text][i] for i in chosen[:count] if i < len(split[text])
+            )
+            for text in dict.fromkeys(text for text, _ in alive)
+        }
+        scores.update((key, judged(key[1], lines[key[0]])) for key in alive)
+        leader = max(scores[key] for key in alive)
+        behind.update(
+            (key, scores[key] - leader)
+            for key in alive
+            if scores[key] <= leader - _HOPELESS
+        )
+        alive = [key for key in alive if key not in behind]
+        if len(alive) == 1 or count >= len(chosen):
+            break
+    top = max(scores[key] for key in alive)
+    for key, distance in behind.items():
+        scores[key] = top + distance
+    readings = []
+    for rank, (text, names_) in enumerate(texts.items()):
+        # The code page whose languages fit the text best names it; earlier names
+        # win exact ties.
+        codec = max(names_, key=lambda name: scores[text, name])
+        readings.append(
+            _Reading(codec, text, scores[text, codec] - rank * 1e-6, tuple(names_))
+        )
     ranked = sorted(readings, key=lambda reading: -reading.score)
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < _plausibility.CLOSE:
         ranked = _with_chardet(sample, names, ranked)
@@ -744,7 +796,7 @@ def _with_chardet(
         prefer_superset=False,
         compat_names=True,
     )
-    candidates = {reading.codec for reading in readings}
+    candidates = {codec for reading in readings for codec in reading.codecs}
     for result in results:
         name = _codec_name(result["encoding"])
         name = _ISO_TO_WINDOWS.get(name or "", name)
@@ -752,7 +804,7 @@ def _with_chardet(
             return sorted(
                 (
                     attrs.evolve(r, score=r.score + _CHARDET_BONUS)
-                    if r.codec == name
+                    if name in r.codecs
                     else r
                     for r in readings
                 ),
@@ -940,7 +992,7 @@ def _codec_name(name: str | None) -> str | None:
 
 
 def _non_ascii_sample(data: bytes) -> bytes:
-    """The lines that contain non-ASCII bytes, at most 4 KB of them.
+    """The lines that contain non-ASCII bytes, at most 2 KB of them.
 
     chardet is fooled by mostly-ASCII files (190 ASCII rows and 10 Cyrillic ones
     read as cp1252), so it only sees the evidence. Each line is cut at 256 bytes
@@ -954,7 +1006,7 @@ def _non_ascii_sample(data: bytes) -> bytes:
     size = 0
     position = 0
     while (at := marked.find(0x80, position)) >= 0:
-        start, end = _line_around(data, at)
+        start, end = _line_around(data, marked, at)
         size += end - start + 1
         if size > _SAMPLE_BYTES:
             break  # full: lines are kept whole (at most 512 bytes each)
@@ -963,18 +1015,16 @@ def _non_ascii_sample(data: bytes) -> bytes:
     return b"\n".join(parts)
 
 
-def _line_around(data: bytes, at: int) -> tuple[int, int]:
+def _line_around(data: bytes, marked: bytes, at: int) -> tuple[int, int]:
     low = max(0, at - _SAMPLE_REACH)
-    start = max(data.rfind(b"\n", low, at), data.rfind(b"\r", low, at)) + 1
+    start = marked.rfind(b"\n", low, at) + 1
     if start == 0 and low > 0:
         cut = _CUT_BYTE.search(data, low, at)
         start = cut.end() if cut else low
     high = min(len(data), at + _SAMPLE_REACH)
-    ends = [
-        e for e in (data.find(b"\n", at, high), data.find(b"\r", at, high)) if e >= 0
-    ]
-    if ends:
-        return start, min(ends)
+    end = marked.find(b"\n", at, high)
+    if end >= 0:
+        return start, end
     if high == len(data):
         return start, high
     cuts = [cut.start() for cut in _CUT_BYTE.finditer(data, at, high)]
