@@ -18,6 +18,11 @@ Keys are compared as they read: a key's domain is in its ASCII form
 (``xn--pypal-4ve.com``), which hides a look-alike domain, so its A-labels are
 decoded back to Unicode (``pаypal.com``) before the skeleton is taken.
 
+:func:`look_alike_issues` makes the warnings: each names the look-alikes (another
+row, or an existing user by its email) and shows the characters that differ with
+their code points (``“а” U+0430 instead of “a” U+0061``), so a reviewer sees why.
+The review chooses which rows and users are compared.
+
 Without PyICU there is no skeleton: :func:`available` says so, and the review then
 gives no ``confusable_email`` warning.
 """
@@ -25,13 +30,29 @@ gives no ``confusable_email`` warning.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["available", "confusable_groups", "likeness", "readable", "skeleton"]
+import attrs
+
+from userimport._characters import hidden_character
+from userimport._messages import listing, message
+from userimport.issues import Issue, IssueCode
+from userimport.persistence import StoredUser
+
+__all__ = [
+    "Compared",
+    "available",
+    "confusable_groups",
+    "likeness",
+    "look_alike_issues",
+    "readable",
+    "skeleton",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -198,3 +219,152 @@ def confusable_groups(
     return sorted(
         tuple(sorted(group)) for group in by_skeleton.values() if len(group) > 1
     )
+
+
+@attrs.frozen
+class Compared:
+    """A row compared with the others and with the existing users.
+
+    Attributes:
+        row: The spreadsheet row number (``None`` for ``validate_user``).
+        key: The email key.
+        email: The normalised email, as another row's message names it.
+        raw: The email cell as written (the issue's ``value``).
+    """
+
+    row: int | None
+    key: str
+    email: str
+    raw: str
+
+
+#: How many look-alikes a message names (the others are counted), and how many
+#: of their differing spans it shows.
+_NAMED = 3
+#: How many code points of one differing span a message shows, and how many
+#: of its characters.
+_SHOWN = 4
+_QUOTED = 12
+
+
+def look_alike_issues(
+    rows: Sequence[Compared | None], users: Sequence[StoredUser]
+) -> dict[int, Issue]:
+    """The ``confusable_email`` warning of each row whose key is not another row's
+    or user's but looks the same (:func:`confusable_groups`), by index in ``rows``.
+
+    Each warning names the look-alikes, rows first in file order, then existing
+    users, and shows how the email differs from the first of them.
+
+    Args:
+        rows: The rows of a review in order, ``None`` for one that takes no part.
+        users: The existing users to compare them with (those the actor may see).
+
+    Raises:
+        ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
+    """
+    indexes: dict[str, list[int]] = {}
+    for index, compared in enumerate(rows):
+        if compared is not None:
+            indexes.setdefault(compared.key, []).append(index)
+    keys = [user.key for user in users]
+    groups = confusable_groups(indexes, keys)
+    grouped = {key for group in groups for key in group if key not in indexes}
+    existing = {
+        key: user for key, user in zip(keys, users, strict=True) if key in grouped
+    }
+    found: dict[int, Issue] = {}
+    for group in groups:
+        names: dict[str, str] = {}
+        for key in group:
+            if key in indexes:
+                first = rows[indexes[key][0]]
+                assert first is not None
+                names[key] = message(
+                    "“{email}” in row {row}", email=first.email, row=first.row
+                )
+            else:
+                names[key] = _existing_name(existing[key])
+        # Rows first, in file order, then existing users by key.
+        order = sorted(
+            group,
+            key=lambda k: (0, indexes[k][0], k) if k in indexes else (1, 0, k),
+        )
+        for key in group:
+            others = [other for other in order if other != key]
+            for index in indexes.get(key, ()):
+                compared = rows[index]
+                assert compared is not None
+                found[index] = _look_alike_issue(compared, others, names)
+    return found
+
+
+def _existing_name(user: StoredUser) -> str:
+    """An existing user's email as a message names it: quoted, unless it holds a
+    hidden character (a store may hold what an upload may not), which would make
+    the message read as something else."""
+    if hidden_character(user.email) is None:
+        return message("“{email}”, the email of an existing user", email=user.email)
+    return message("the email of an existing user")
+
+
+def _look_alike_issue(
+    compared: Compared, others: Sequence[str], names: Mapping[str, str]
+) -> Issue:
+    """The ``confusable_email`` warning of a row whose key looks like ``others``:
+    it names them, and shows how it differs from the first."""
+    named = [names[other] for other in others[:_NAMED]]
+    if len(others) > _NAMED:
+        named.append(message("and {count} more", count=len(others) - _NAMED))
+    return Issue.warning(
+        IssueCode.CONFUSABLE_EMAIL,
+        message(
+            "This email looks like {others}, but it is a different address "
+            "({difference}); check that it is the one you mean.",
+            others=listing(named, "; "),
+            difference=_how_it_differs(compared.key, others[0]),
+        ),
+        row=compared.row,
+        column="email",
+        value=compared.raw,
+    )
+
+
+def _how_it_differs(key: str, other: str) -> str:
+    """Where ``key`` and ``other`` differ as they read, character by character:
+    ``“1” U+0031 instead of “l” U+006C``, so a reviewer sees what looks the same."""
+    # Two keys that read the same would be two forms of one valid domain, which
+    # email_key never gives: the readable forms differ wherever the keys do.
+    here, there = readable(key), readable(other)
+    spans: list[str] = []
+    matcher = difflib.SequenceMatcher(None, here, there, autojunk=False)
+    for tag, start, end, other_start, other_end in matcher.get_opcodes():
+        mine = _characters(here[start:end])
+        theirs = _characters(there[other_start:other_end])
+        if tag == "replace":
+            spans.append(message("{here} instead of {there}", here=mine, there=theirs))
+        elif tag == "delete":
+            spans.append(message("an extra {here}", here=mine))
+        elif tag == "insert":
+            spans.append(message("without {there}", there=theirs))
+    if len(spans) > _NAMED:
+        spans[_NAMED:] = ["…"]
+    return listing(spans, ", ")
+
+
+def _characters(text: str) -> str:
+    """Characters as a message shows them: ``“rn” U+0072 U+006E``, the code points
+    of a long run cut (``“paypa” U+0070 U+0061 U+0079 U+0070 …``), and only the
+    code points of characters that do not show on their own (a combining mark, a
+    format character, a space)."""
+    codes = " ".join(f"U+{ord(char):04X}" for char in text[:_SHOWN])
+    if len(text) > _SHOWN:
+        codes += " …"
+    if all(_shows(char) for char in text[:_QUOTED]):
+        return f"“{text[:_QUOTED]}{'…' if len(text) > _QUOTED else ''}” {codes}"
+    return codes
+
+
+def _shows(char: str) -> bool:
+    """Whether a character shows on its own between quotes."""
+    return char.isprintable() and unicodedata.category(char)[0] not in "MZC"

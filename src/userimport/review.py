@@ -6,19 +6,23 @@ and the store: organization resolution, role rights, duplicates within the file,
 example rows, existing users under the ``on_existing`` policy, and look-alike
 emails. ``prepare``, ``commit`` and ``validate_user`` all review rows through
 :func:`review_rows`, so a commit recomputes exactly what the review showed.
+
+It is long because it holds every rule a review adds to a row's fields, and the
+order they come in: the review's types, organizations and rights, duplicates,
+example rows, host checks, existing users and look-alike emails. The look-alike
+warning's own rules (skeletons, how its message names the emails) are in
+:mod:`userimport._confusables`; what stays here is which rows and users it
+compares.
 """
 
 from __future__ import annotations
 
-import difflib
 import enum
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
 from userimport import _confusables
-from userimport._characters import hidden_character
 from userimport._messages import listing, message
 from userimport.access import Actor
 from userimport.exceptions import StoreError, UserImportError
@@ -492,14 +496,6 @@ def lookup(store: UserStore, keys: Iterable[str]) -> dict[str, StoredUser]:
 
 # --- look-alike emails ----------------------------------------------------------
 
-#: How many look-alikes a ``confusable_email`` message names (the others are
-#: counted), and how many of their differing spans it shows.
-_NAMED = 3
-#: How many code points of one differing span a message shows, and how many
-#: of its characters.
-_SHOWN = 4
-_QUOTED = 12
-
 
 def _look_alikes(
     records: Sequence[Record],
@@ -508,7 +504,8 @@ def _look_alikes(
     store: UserStore,
 ) -> dict[int, Issue]:
     """The ``confusable_email`` warning of each row, by index, whose email is not
-    the same user as, but looks the same as, another row's or an existing user's.
+    the same user as, but looks the same as, another row's or an existing user's
+    (:func:`~userimport._confusables.look_alike_issues`).
 
     The rows compared are those compared for duplicates: every row whose cells are
     valid, whatever the organization, the rights, the host checks or the store say
@@ -517,53 +514,20 @@ def _look_alikes(
     (:func:`~userimport.access.visible_users`): a user outside the actor's subtree
     never gives a warning, so the warning never tells that such a user exists.
 
-    Each distinct row key, and each visible user's, gets one UTS #39 skeleton per
-    review (:func:`~userimport._confusables.confusable_groups`), so a review costs
-    one listing of the actor's users and one skeleton per user: about 2 µs a user
-    (``benchmarks/bench_confusables.py``). Without PyICU (the
+    A review costs one listing of the actor's users and one skeleton per user:
+    about 2 µs a user (``benchmarks/bench_confusables.py``). Without PyICU (the
     ``confusables`` extra) there is no skeleton, nothing is listed and no row gets
     the warning.
     """
-    indexes: dict[str, list[int]] = {}
-    emails: dict[str, str] = {}  # the normalised email of each key's first row
-    for index, (parsed, _, _) in enumerate(firsts):
-        if parsed is not None and not _is_example(parsed):
-            indexes.setdefault(parsed.key, []).append(index)
-            emails.setdefault(parsed.key, parsed.email)
-    if not indexes or not _confusables.available():
+    compared = [
+        _confusables.Compared(row, parsed.key, parsed.email, values.get("email", ""))
+        if parsed is not None and not _is_example(parsed)
+        else None
+        for (row, values, _), (parsed, _, _) in zip(records, firsts, strict=True)
+    ]
+    if not any(compared) or not _confusables.available():
         return {}
-    users = _visible(ctx, store)
-    keys = [user.key for user in users]
-    groups = _confusables.confusable_groups(indexes, keys)
-    grouped = {key for group in groups for key in group if key not in indexes}
-    existing = {
-        key: user for key, user in zip(keys, users, strict=True) if key in grouped
-    }
-    found: dict[int, Issue] = {}
-    for group in groups:
-        names = {
-            key: message(
-                "“{email}” in row {row}",
-                email=emails[key],
-                row=records[indexes[key][0]][0],
-            )
-            if key in indexes
-            else _existing_name(existing[key])
-            for key in group
-        }
-        # Rows first, in file order, then existing users by key.
-        order = sorted(
-            group,
-            key=lambda k: (0, indexes[k][0], k) if k in indexes else (1, 0, k),
-        )
-        for key in group:
-            others = [other for other in order if other != key]
-            for index in indexes.get(key, ()):
-                row, values, _ = records[index]
-                found[index] = _look_alike_issue(
-                    key, others, names, row, values.get("email", "")
-                )
-    return found
+    return _confusables.look_alike_issues(compared, _visible(ctx, store))
 
 
 def _visible(ctx: ReviewContext, store: UserStore) -> Sequence[StoredUser]:
@@ -577,79 +541,3 @@ def _visible(ctx: ReviewContext, store: UserStore) -> Sequence[StoredUser]:
         raise
     except Exception as exc:
         raise StoreError(f"The user store failed while listing users: {exc}") from exc
-
-
-def _existing_name(user: StoredUser) -> str:
-    """An existing user's email as a message names it: quoted, unless it holds a
-    hidden character (a store may hold what an upload may not), which would make
-    the message read as something else."""
-    if hidden_character(user.email) is None:
-        return message("“{email}”, the email of an existing user", email=user.email)
-    return message("the email of an existing user")
-
-
-def _look_alike_issue(
-    key: str,
-    others: Sequence[str],
-    names: Mapping[str, str],
-    row: int | None,
-    raw: str,
-) -> Issue:
-    """The ``confusable_email`` warning of a row whose key ``key`` looks like
-    ``others``: it names the first of them, and shows how it differs from the first.
-    """
-    named = [names[other] for other in others[:_NAMED]]
-    if len(others) > _NAMED:
-        named.append(message("and {count} more", count=len(others) - _NAMED))
-    return Issue.warning(
-        IssueCode.CONFUSABLE_EMAIL,
-        message(
-            "This email looks like {others}, but it is a different address "
-            "({difference}); check that it is the one you mean.",
-            others=listing(named, "; "),
-            difference=_how_it_differs(key, others[0]),
-        ),
-        row=row,
-        column="email",
-        value=raw,
-    )
-
-
-def _how_it_differs(key: str, other: str) -> str:
-    """Where ``key`` and ``other`` differ as they read, character by character:
-    ``“1” U+0031 instead of “l” U+006C``, so a reviewer sees what looks the same."""
-    # Two keys that read the same would be two forms of one valid domain, which
-    # email_key never gives: the readable forms differ wherever the keys do.
-    here, there = _confusables.readable(key), _confusables.readable(other)
-    spans: list[str] = []
-    matcher = difflib.SequenceMatcher(None, here, there, autojunk=False)
-    for tag, start, end, other_start, other_end in matcher.get_opcodes():
-        mine = _characters(here[start:end])
-        theirs = _characters(there[other_start:other_end])
-        if tag == "replace":
-            spans.append(message("{here} instead of {there}", here=mine, there=theirs))
-        elif tag == "delete":
-            spans.append(message("an extra {here}", here=mine))
-        elif tag == "insert":
-            spans.append(message("without {there}", there=theirs))
-    if len(spans) > _NAMED:
-        spans[_NAMED:] = ["…"]
-    return listing(spans, ", ")
-
-
-def _characters(text: str) -> str:
-    """Characters as a message shows them: ``“rn” U+0072 U+006E``, the code points
-    of a long run cut (``“paypa” U+0070 U+0061 U+0079 U+0070 …``), and only the
-    code points of characters that do not show on their own (a combining mark, a
-    format character, a space)."""
-    codes = " ".join(f"U+{ord(char):04X}" for char in text[:_SHOWN])
-    if len(text) > _SHOWN:
-        codes += " …"
-    if all(_shows(char) for char in text[:_QUOTED]):
-        return f"“{text[:_QUOTED]}{'…' if len(text) > _QUOTED else ''}” {codes}"
-    return codes
-
-
-def _shows(char: str) -> bool:
-    """Whether a character shows on its own between quotes."""
-    return char.isprintable() and unicodedata.category(char)[0] not in "MZC"
