@@ -201,8 +201,8 @@ def confusable_groups(
 
     Returns:
         Each group of two or more distinct keys with one :func:`likeness` that
-        holds at least one of ``keys``, as a sorted
-        tuple; the groups sorted. Keys alike to no other key are in no group.
+        holds at least one of ``keys``, as a sorted tuple; the groups sorted.
+        Keys alike to no other key are in no group.
 
     >>> confusable_groups(["paypal@x.com", "pаypal@x.com", "ana@x.com", "ana@x.com"])
     [('paypal@x.com', 'pаypal@x.com')]
@@ -263,38 +263,36 @@ def look_alike_issues(
     Raises:
         ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
     """
-    indexes: dict[str, list[int]] = {}
+    members: dict[str, list[tuple[int, Compared]]] = {}  # the rows of each key
     for index, compared in enumerate(rows):
         if compared is not None:
-            indexes.setdefault(compared.key, []).append(index)
+            members.setdefault(compared.key, []).append((index, compared))
     keys = [user.key for user in users]
-    groups = confusable_groups(indexes, keys)
-    grouped = {key for group in groups for key in group if key not in indexes}
+    groups = confusable_groups(members, keys)
+    grouped = {key for group in groups for key in group if key not in members}
     existing = {
         key: user for key, user in zip(keys, users, strict=True) if key in grouped
     }
     found: dict[int, Issue] = {}
     for group in groups:
-        names: dict[str, str] = {}
-        for key in group:
-            if key in indexes:
-                first = rows[indexes[key][0]]
-                assert first is not None
-                names[key] = message(
-                    "“{email}” in row {row}", email=first.email, row=first.row
-                )
-            else:
-                names[key] = _existing_name(existing[key])
+        names = {
+            key: message(
+                "“{email}” in row {row}",
+                email=members[key][0][1].email,
+                row=members[key][0][1].row,
+            )
+            if key in members
+            else _existing_name(existing[key])
+            for key in group
+        }
         # Rows first, in file order, then existing users by key.
         order = sorted(
             group,
-            key=lambda k: (0, indexes[k][0], k) if k in indexes else (1, 0, k),
+            key=lambda k: (0, members[k][0][0], k) if k in members else (1, 0, k),
         )
         for key in group:
             others = [other for other in order if other != key]
-            for index in indexes.get(key, ()):
-                compared = rows[index]
-                assert compared is not None
+            for index, compared in members.get(key, ()):
                 found[index] = _look_alike_issue(compared, others, names)
     return found
 
@@ -333,8 +331,9 @@ def _look_alike_issue(
 def _how_it_differs(key: str, other: str) -> str:
     """Where ``key`` and ``other`` differ as they read, character by character:
     ``“1” U+0031 instead of “l” U+006C``, so a reviewer sees what looks the same."""
-    # Two keys that read the same would be two forms of one valid domain, which
-    # email_key never gives: the readable forms differ wherever the keys do.
+    # A row's key (its domain valid) and another key that read the same would be
+    # one domain in two forms, which email_key never gives: the readable forms
+    # differ wherever the keys do.
     here, there = readable(key), readable(other)
     spans: list[str] = []
     matcher = difflib.SequenceMatcher(None, here, there, autojunk=False)
