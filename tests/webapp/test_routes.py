@@ -19,13 +19,15 @@ from webapp.support import EXAMPLES, require_module
 require_module("flask")
 require_module("flask_wtf")
 
-import app as webapp  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from werkzeug.test import TestResponse  # noqa: E402
 
+import app as webapp  # noqa: E402
+import review_pages  # noqa: E402
+import users_pages  # noqa: E402
 from userimport import (  # noqa: E402
     Action,
     Actor,
@@ -754,7 +756,7 @@ def test_a_stores_own_conflict_is_shown_with_its_message(
         raise CommitConflict("The users changed since the review.", rows=())
 
     page = upload(admin, f"{HEADER}\nAna,Ruiz,ana@acme.example,,,,\n")
-    monkeypatch.setattr(webapp, "commit", refuse)
+    monkeypatch.setattr(review_pages, "commit", refuse)
     response = done(admin, page)
     assert 409 == response.status_code
     assert "The users changed since your review" in refusal(response.text)
@@ -908,7 +910,7 @@ def test_new_user_commit_refused(
     def refuse(*args: object, **kwargs: object) -> None:
         raise CommitConflict("The users changed since the review.", rows=())
 
-    monkeypatch.setattr(webapp, "commit", refuse)
+    monkeypatch.setattr(users_pages, "commit", refuse)
     values = {"first_name": "Ana", "last_name": "Ruiz", "email": "ana@acme.example"}
     page = admin.post("/users/new", values).text
     assert "The users changed since the review." in page
@@ -1393,13 +1395,14 @@ SPANISH = TRANSLATIONS / "es" / "LC_MESSAGES"
 
 
 def test_every_word_of_the_pages_is_in_the_catalog() -> None:
-    """The catalog holds exactly the words that the pages and app.py say (as
-    pybabel extracts them), so a new word without a translation fails here."""
+    """The catalog holds exactly the words that the pages and the modules say (as
+    pybabel extracts them with babel.cfg's mapping), so a new word without a
+    translation fails here."""
     from babel.messages.extract import extract_from_dir
 
     found = extract_from_dir(
         str(EXAMPLES / "webapp"),
-        method_map=[("app.py", "python"), ("templates/**.html", "jinja2")],
+        method_map=[("*.py", "python"), ("templates/**.html", "jinja2")],
         keywords={
             "_": None,
             "gettext": None,

@@ -13,10 +13,11 @@ from webapp.support import require_module
 require_module("flask")
 require_module("flask_wtf")
 
-import app as webapp  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
+import app as webapp  # noqa: E402
+import users_pages  # noqa: E402
 from userimport import UserRow, UserWrite  # noqa: E402
 
 #: The users seeded for these tests: (first name, last name, email, organization).
@@ -39,7 +40,7 @@ def seeded(app: Flask) -> Flask:
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages of 5 users, so that a few users make several pages."""
-    monkeypatch.setattr(webapp, "USERS_PAGE", 5)
+    monkeypatch.setattr(users_pages, "USERS_PAGE", 5)
 
 
 def sign_in(client: FlaskClient, key: str = "root-admin") -> None:

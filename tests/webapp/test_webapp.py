@@ -21,10 +21,11 @@ require_module("flask")
 require_module("flask_wtf")
 require_module("playwright")
 
-import app as webapp  # noqa: E402
 from flask import Flask  # noqa: E402
 from playwright.sync_api import Browser, Locator, Page, Route, expect  # noqa: E402
 
+import app as webapp  # noqa: E402
+import review_pages  # noqa: E402
 from userimport import (  # noqa: E402
     Actor,
     Role,
@@ -868,20 +869,20 @@ def test_the_whole_flow_in_spanish(browser: Browser, server: str, app: Flask) ->
 def slowed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[[str], threading.Event]]:
-    """Hold the application's call of a library function until the test lets it go:
+    """Hold the review pages' call of a library function until the test lets it go:
     ``slowed("prepare")`` returns the event that lets it go."""
     gates: list[threading.Event] = []
 
     def slow(name: str) -> threading.Event:
         gate = threading.Event()
         gates.append(gate)
-        real = getattr(webapp, name)
+        real = getattr(review_pages, name)
 
         def held(*args: object, **kwargs: object) -> object:
             gate.wait(10)
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(webapp, name, held)
+        monkeypatch.setattr(review_pages, name, held)
         return gate
 
     yield slow
