@@ -132,6 +132,7 @@ ISSUE_TITLES: Final[Mapping[IssueCode, str]] = {
     IssueCode.HOST_CHECK: lazy_gettext("Rule of this platform"),
     IssueCode.EXAMPLE_ROW: lazy_gettext("Template example"),
     IssueCode.LEFT_OUT: lazy_gettext("Left out by you"),
+    IssueCode.CONFUSABLE_EMAIL: lazy_gettext("Email that looks like another"),
 }
 
 #: How the review names the delimiter the library detected.

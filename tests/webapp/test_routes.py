@@ -26,12 +26,14 @@ from hypothesis import strategies as st  # noqa: E402
 from werkzeug.test import TestResponse  # noqa: E402
 
 import app as webapp  # noqa: E402
+import plumbing  # noqa: E402
 import review_pages  # noqa: E402
 import users_pages  # noqa: E402
 from userimport import (  # noqa: E402
     Action,
     Actor,
     CommitConflict,
+    IssueCode,
     Organization,
     Role,
     UserRow,
@@ -43,6 +45,7 @@ from userimport import (  # noqa: E402
     template,
     unseal,
 )
+from userimport.issues import FILE_ERROR_CODES  # noqa: E402
 from userimport.sql import SQLStore  # noqa: E402
 
 HEADER = "first_name,last_name,email,organization,role,groups,language"
@@ -1413,6 +1416,16 @@ def test_every_word_of_the_pages_is_in_the_catalog() -> None:
     )
     extracted = {(context, text) for _, _, text, _, context in found}
     assert extracted == set(catalog_of(SPANISH / "messages.po"))
+
+
+def test_every_row_problem_has_a_name_in_the_filter() -> None:
+    """Each issue code a row can have is named in the review's filter (the
+    file-level ones are said above the table, never counted per row)."""
+    file_level = FILE_ERROR_CODES | {
+        IssueCode.ENCODING_GUESSED,
+        IssueCode.UNKNOWN_COLUMNS,
+    }
+    assert set(IssueCode) - file_level == set(plumbing.ISSUE_TITLES)
 
 
 def test_every_word_is_translated_with_its_placeholders() -> None:
