@@ -7,16 +7,28 @@ the least any CSV importer does). Each input below aims at one expensive step of
 
 * long email local parts, quoted (``"aaa…"@example.com``, 7 KB each, 1.4 MiB in
   all), unquoted, and full of ``@`` signs: the email parser walks every character;
-* long domain labels, many labels, and a different long internationalised domain on
-  every row, so no domain is validated once for many rows;
+* long domain labels, many labels, and a different long domain on every row (ASCII,
+  or internationalised), so no domain is validated once for many rows;
 * a wide header (100,000 cells) and rows of many tiny cells: header matching and
   the field count;
-* long names, organization references and group lists, distinct on every row.
+* long names, organization references and group lists, distinct on every row (a
+  name repeated thousands of times, thousands of distinct names, thousands of
+  formula-like names).
 
 Each figure is the median ratio of ``prepare`` (an empty store, a two-level tree)
 to the floor, timed side by side (``benchmarks/common.py``), with the caches of
 email domains emptied before each run: an attacker's domains are new ones. Run
 ``python benchmarks/bench_adversarial.py``; it exits 1 if a target is missed.
+
+Where every row brings a new domain, the target is a time instead (:data:`BOUNDS`),
+and the ratio is still shown. email-validator checks a domain character by
+character in Python (UTS #46 mapping, then IDNA with Python's Punycode codec,
+three times over for an internationalised one), from about 25 us for a short ASCII
+domain to over 2 ms for a 254-octet one of Greek labels, the slowest found; such
+domains are valid, so no cheap test can refuse them, and checking them faster
+would take a second copy of UTS #46 and IDNA. A non-ASCII address also gets its
+UTS #39 skeleton from ICU (about 0.3 us a character) for the look-alike warning.
+The bound is 5 ms a row: one second for 200 rows.
 """
 
 from __future__ import annotations
@@ -44,6 +56,16 @@ from userimport.decoding import DEFAULT_MAX_BYTES
 
 ROWS = 200
 TARGET = 10.0  # x the floor
+#: The inputs timed against a bound in milliseconds, and why (see the docstring).
+BOUNDS: dict[str, tuple[float, str]] = dict.fromkeys(
+    (
+        "distinct ASCII domains, 252 characters",
+        "distinct international domains, 254 octets",
+        "distinct international domains, Greek labels",
+        "unicode local parts, 64 characters",
+    ),
+    (5.0 * ROWS, "a new domain every row"),
+)
 ROUNDS = 5
 TRIES = 2
 HEADER = "first_name,last_name,email,organization,role,groups,language"
@@ -66,9 +88,15 @@ def _emails(make: object) -> bytes:
     return _rows([["Ana", "García", make(i)] for i in range(ROWS)])
 
 
+def _names(prefix: str, count: int) -> str:
+    """A groups cell of ``count`` distinct names."""
+    return ";".join(f"{prefix}{j}" for j in range(count))
+
+
 def inputs() -> dict[str, bytes]:
     """The adversarial uploads, by what they aim at."""
     accented = "é" * 60
+    greek = "αβγδεζηθικλμνξοπρστυφχψω"
     return {
         "long quoted local parts": _emails(
             lambda i: '"' + f"{i}" + 'a\\"' * (LONG // 3) + '"@example.com'
@@ -80,8 +108,14 @@ def inputs() -> dict[str, bytes]:
         "many @ between atoms": _emails(lambda i: f"{i}" + "a@" * (LONG // 2)),
         "long domain labels": _emails(lambda i: f"u@{i}" + "a" * LONG + ".com"),
         "many domain labels": _emails(lambda i: f"u@{i}" + "a." * (LONG // 2) + "com"),
+        "distinct ASCII domains, 252 characters": _emails(
+            lambda i: f"u@{i:03}" + "a" * 56 + "." + ".".join(["a" * 62] * 3) + ".com"
+        ),
         "distinct international domains, 254 octets": _emails(
             lambda i: f"a@{i:03}" + ".".join(["bücher" + "x" * 44] * 4) + ".de"
+        ),
+        "distinct international domains, Greek labels": _emails(
+            lambda i: f"a@x{i:03}." + ".".join([greek] * 5) + ".gr"
         ),
         "too long: accented local parts, international domains": _emails(
             lambda i: f"{accented}@{i}" + ".".join(["bücher" + "x" * 44] * 3) + ".de"
@@ -120,6 +154,18 @@ def inputs() -> dict[str, bytes]:
         "long group lists": _rows(
             [
                 ["Ana", "García", f"u{i}@x.com", "", "", f"{i}" + "g;" * (LONG // 2)]
+                for i in range(ROWS)
+            ]
+        ),
+        "long group lists, every name distinct": _rows(
+            [
+                ["Ana", "García", f"u{i}@x.com", "", "", _names(f"{i}g", LONG // 8)]
+                for i in range(ROWS)
+            ]
+        ),
+        "long group lists of formula-like names": _rows(
+            [
+                ["Ana", "García", f"u{i}@x.com", "", "", _names(f"={i}g", LONG // 8)]
                 for i in range(ROWS)
             ]
         ),
@@ -180,12 +226,17 @@ def figures(*, rounds: int = ROUNDS) -> list[Figure]:
         )
         ratio = timed.ratio("prepare", "floor")
         ms = timed.seconds["prepare"] * 1000
+        if kind in BOUNDS:
+            bound, why = BOUNDS[kind]
+            target, met = f"<= {bound:,.0f} ms ({why})", ms <= bound
+        else:
+            target, met = f"<= {TARGET:g}x", ratio <= TARGET
         result.append(
             Figure(
                 f"adversarial, {len(data) / 1024:,.0f} KiB: {kind}",
                 f"{ratio:.1f}x csv.reader ({ms:.1f} ms)",
-                f"<= {TARGET:g}x",
-                ratio <= TARGET,
+                target,
+                met,
             )
         )
     return result
