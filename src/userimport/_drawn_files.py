@@ -103,15 +103,22 @@ def write(layout: Layout, records: Sequence[Sequence[str]]) -> str:
     buffer = io.StringIO()
     if layout.sep_line:
         buffer.write(f"sep={layout.delimiter}{layout.line_end}")
+    # The writer quotes a cell holding a character of its line terminator, and a
+    # reader ends a record at "\r" or "\n" alike: with "\r\n" as the terminator
+    # every cell with a line break is quoted, whatever the layout's line end, which
+    # then replaces the terminator of each record.
+    record_text = io.StringIO()
     writer = csv.writer(
-        buffer,
+        record_text,
         delimiter=layout.delimiter,
-        lineterminator=layout.line_end,
+        lineterminator="\r\n",
         quoting=layout.quoting,  # type: ignore[arg-type]  # typeshed wants a Literal
     )
-    for _ in range(layout.blank_before):
-        writer.writerow([])
-    writer.writerows(records)
+    for record in [*([()] * layout.blank_before), *records]:
+        record_text.seek(0)
+        record_text.truncate()
+        writer.writerow(record)
+        buffer.write(record_text.getvalue().removesuffix("\r\n") + layout.line_end)
     return buffer.getvalue()
 
 
