@@ -176,17 +176,19 @@ def speed_figures(*, rounds: int = SPEED_ROUNDS) -> list[Figure]:
             files[encoding] = next(
                 s for s in locale_samples(locale, encoding) if s.rows == 200
             )
-    actions = {}
+    actions: dict[str, Callable[[], object]] = {}
     for encoding, sample in files.items():
         for name, data in ((encoding, sample.data), (f"{encoding} as UTF-8", None)):
             payload = sample.text.encode() if data is None else data
             actions[name] = functools.partial(
                 prepare, payload, actor=actor, orgs=orgs, store=store
             )
+        actions[f"{encoding} detection"] = functools.partial(decode, sample.data)
     decode("Jos\u00e9".encode("cp1252"))  # chardet's one-time warm-up
     timed = side_by_side(actions, rounds=rounds)
     ratios = {e: timed.ratio(e, f"{e} as UTF-8") for e in files}
     worst = max(ratios, key=ratios.__getitem__)
+    detection = {e: timed.ratio(f"{e} detection", f"{e} as UTF-8") for e in files}
     return [
         Figure(
             "encodings: prepare of a 200-row legacy file / the same rows in UTF-8,"
@@ -198,6 +200,10 @@ def speed_figures(*, rounds: int = SPEED_ROUNDS) -> list[Figure]:
         Figure(
             "  each encoding",
             ", ".join(f"{e} {r:.2f}x" for e, r in ratios.items()),
+        ),
+        Figure(
+            "  of which detection (decode of the legacy file) / prepare in UTF-8",
+            f"{min(detection.values()):.2f}-{max(detection.values()):.2f}x",
         ),
     ]
 

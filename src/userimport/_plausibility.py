@@ -39,7 +39,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-__all__ = ["CLOSE", "HINTS", "implausible_word", "score", "words"]
+__all__ = ["CLOSE", "HINTS", "Memo", "implausible_word", "score", "words"]
 
 #: Two readings whose scores differ by less than this are a close call.
 CLOSE: Final = 3.0
@@ -205,48 +205,70 @@ _FOLD = str.maketrans(
 _NAME_MARKS: Final = frozenset("’·ー・")
 
 
-def score(text: str, codec: str | None = None) -> float:
+#: What each line added to a score (its words' penalties and evidence, and its
+#: words' fits to the languages), by line: a caller's dict for one reading in one
+#: code page, so that scoring more lines of it scores only the new ones.
+Memo = dict[str, tuple[float, tuple[tuple[float, ...], ...]]]
+
+
+def score(text: str, codec: str | None = None, *, memo: Memo | None = None) -> float:
     """The plausibility of ``text`` as lines of a user list (0 is best).
 
     ``codec`` is the encoding that gave the text: a Windows code page's reading is
     judged with the languages of its region. Words of ASCII characters only score
     0 (they read alike in every encoding of the allow-list); emails are not scored
-    but used for agreement.
+    but used for agreement. ``memo`` keeps what each line added, for the same
+    reading in the same code page only.
     """
     region = _CODEPAGE_REGIONS.get(codec or "")
-    names = _NAME_CHARACTERS.get(codec or "")
+    names = codec if codec in _NAME_CHARACTERS else None
     total = 0.0
-    rows: list[list[tuple[float, ...]]] = []
+    rows: list[tuple[tuple[float, ...], ...]] = []
     for line in text.splitlines():
-        found = _WORD.findall(line)
-        locals_ = [
-            _local_parts(word.partition("@")[0])
-            for word in found
-            if "@" in word and word.isascii()
-        ]
-        fits: list[tuple[float, ...]] = []
-        name_evidence = None
-        for word in found:
-            if word.isascii() or "@" in word:
-                continue
-            penalty, fit = _regional_word(word, region)
-            total += penalty
-            if names is not None:
-                evidence = _name_characters(word, codec or "")
-                total += evidence
-                name_evidence = max(evidence, name_evidence or 0.0)
-            if fit is not None:
-                fits.append(fit)
-                if locals_ and _agrees(word, locals_):
-                    total += _AGREEMENT
-        if fits:
-            rows.append(fits)
-        if name_evidence is not None and name_evidence <= 0:
-            total += _NO_NAME
+        known = None if memo is None else memo.get(line)
+        if known is None:
+            known = _line(line, region, names)
+            if memo is not None:
+                memo[line] = known
+        total += known[0]
+        if known[1]:
+            rows.append(known[1])
     return total + _file_fit(rows)
 
 
-def _file_fit(rows: list[list[tuple[float, ...]]]) -> float:
+def _line(
+    line: str, region: str | None, names: str | None
+) -> tuple[float, tuple[tuple[float, ...], ...]]:
+    """What one line adds to a score, and its words' fits (see :func:`score`);
+    ``names`` is the East Asian code page whose name characters count."""
+    found = _WORD.findall(line)
+    locals_ = [
+        _local_parts(word.partition("@")[0])
+        for word in found
+        if "@" in word and word.isascii()
+    ]
+    total = 0.0
+    fits: list[tuple[float, ...]] = []
+    name_evidence = None
+    for word in found:
+        if word.isascii() or "@" in word:
+            continue
+        penalty, fit = _regional_word(word, region)
+        total += penalty
+        if names is not None:
+            evidence = _name_characters(word, names)
+            total += evidence
+            name_evidence = max(evidence, name_evidence or 0.0)
+        if fit is not None:
+            fits.append(fit)
+            if locals_ and _agrees(word, locals_):
+                total += _AGREEMENT
+    if name_evidence is not None and name_evidence <= 0:
+        total += _NO_NAME
+    return total, tuple(fits)
+
+
+def _file_fit(rows: list[tuple[tuple[float, ...], ...]]) -> float:
     """How well the rows' words fit the languages of the region (each fit holds
     one number per language): best when one language fits the whole file, then
     one per row (a person's names are mostly of one language, a company's staff
@@ -254,7 +276,8 @@ def _file_fit(rows: list[list[tuple[float, ...]]]) -> float:
     if not rows:
         return 0.0
     per_language: list[tuple[float, ...]] = [
-        tuple(map(sum, zip(*fits, strict=True))) for fits in rows
+        fits[0] if len(fits) == 1 else tuple(map(sum, zip(*fits, strict=True)))
+        for fits in rows
     ]
     one: float = max(map(sum, zip(*per_language, strict=True)))
     if len(rows) == 1 and len(rows[0]) == 1:
@@ -358,10 +381,10 @@ def _agrees(word: str, locals_: Iterable[tuple[str, frozenset[str]]]) -> bool:
     folded = _ascii_fold(word)
     if len(folded) < 2:
         return False
-    return any(
-        folded in parts or (len(folded) >= 4 and folded in local)
-        for local, parts in locals_
-    )
+    for local, parts in locals_:
+        if folded in parts or (len(folded) >= 4 and folded in local):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=1024)

@@ -497,8 +497,9 @@ def decode(
        read in the one whose languages fit it best. chardet's answer adds a
        little on a close call, ``hint`` (a language such as ``"es"``, ``"pl"``,
        ``"ja"``) a little more: it breaks ties, never overrides the bytes;
-       earlier entries of ``allowed`` win exact ties. Before that, a file whose rows are partly valid UTF-8 (with
-       multi-byte characters) and partly not is ``mixed_encodings``;
+       earlier entries of ``allowed`` win exact ties. Before that, a file whose
+       rows are partly valid UTF-8 (with multi-byte characters) and partly not is
+       ``mixed_encodings``;
     6. cp1252, which decodes everything but five byte values.
 
     A guess carries the warning ``encoding_guessed`` only when another reading was
@@ -721,10 +722,13 @@ def _readings(sample: bytes, names: list[str], hint: str | None) -> list[_Readin
         chosen.append(i)
         ends.append(size)
 
-    def judged(codec: str, lines: str) -> float:
-        """The score of lines read in ``codec``, with the code page's head start
-        and the hint."""
-        score = _plausibility.score(lines, codec)
+    memos: dict[tuple[str, str], _plausibility.Memo] = {}
+
+    def judged(key: tuple[str, str], lines: str) -> float:
+        """The score of lines of a text read in a code page, with the code page's
+        head start and the hint (lines scored before are not scored again)."""
+        codec = key[1]
+        score = _plausibility.score(lines, codec, memo=memos.setdefault(key, {}))
         if codec in hinted:
             score += _HINT_BONUS
         return score + _CP1252_PRIOR if codec == "cp1252" else score
@@ -744,7 +748,7 @@ def _readings(sample: bytes, names: list[str], hint: str | None) -> list[_Readin
             )
             for text in dict.fromkeys(text for text, _ in alive)
         }
-        scores.update((key, judged(key[1], lines[key[0]])) for key in alive)
+        scores.update((key, judged(key, lines[key[0]])) for key in alive)
         leader = max(scores[key] for key in alive)
         behind.update(
             (key, scores[key] - leader)
