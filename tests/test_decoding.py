@@ -836,6 +836,24 @@ def test_legacy_round_trip(data: st.DataObject, codec: str) -> None:
         assert result.code in (IssueCode.UNDECODABLE, IssueCode.MIXED_ENCODINGS)
 
 
+@given(st.data(), st.sampled_from(DEFAULT_LEGACY_ENCODINGS))
+def test_a_memo_changes_no_score(data: st.DataObject, codec: str) -> None:
+    """Scoring more lines of a reading with the memo of its first lines gives the
+    score of all the lines scored at once (the memo only saves work)."""
+    from userimport._plausibility import Memo, score
+
+    word = st.text(alphabet=letters_of(codec) + "ab@.", min_size=1, max_size=10)
+    line = st.lists(word, min_size=1, max_size=4).map(";".join)
+    lines = data.draw(st.lists(line, min_size=1, max_size=6))
+    first = "\n".join(lines[: data.draw(st.integers(0, len(lines)))])
+    text = "\n".join(lines)
+    memo: Memo = {}
+
+    score(first, codec, memo=memo)
+
+    assert score(text, codec) == score(text, codec, memo=memo)
+
+
 def test_detection_time_is_bounded() -> None:
     """2 MiB of cp1252 text decodes in well under a second (the benchmark holds the
     50 ms target; this guards against a quadratic slip)."""
