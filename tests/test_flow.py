@@ -150,6 +150,27 @@ def test_columns_report_matched_and_ignored_headers() -> None:
     assert IssueCode.UNKNOWN_COLUMNS in codes(preview.file_issues)
 
 
+@pytest.mark.parametrize(
+    ("locale", "read"), [("cs", "Maňko"), ("lv", "Maņko"), ("en", "Maňko")]
+)
+def test_the_locale_breaks_a_tie_between_code_pages(locale: str, read: str) -> None:
+    """A legacy file that reads as a name in two code pages (Czech "Maňko" in
+    cp1250, Latvian "Maņko" in cp1257) is read in the one of the review's
+    language; English hints nothing, and the tie is warned about either way."""
+    data = f"{HEADER}\r\nAna,Maňko,ana@x.com,,,,\r\n".encode("cp1250")
+
+    preview = prepare(
+        data,
+        actor=ROOT_ADMIN,
+        orgs=ORGS,
+        store=MemoryStore(),
+        options=ImportOptions(locale=locale),
+    )
+
+    assert read == preview.rows[0].values["last_name"]
+    assert [IssueCode.ENCODING_GUESSED] == [i.code for i in preview.issues]
+
+
 def test_file_level_errors_give_no_rows_and_block_commit() -> None:
     """A file-level error leaves no rows to review, and commit refuses it."""
     store = MemoryStore()

@@ -177,7 +177,9 @@ HINTS: Final[Mapping[str, tuple[str, ...]]] = {
         ("es", "pt", "fr", "it", "ca", "de", "nl", "da", "no", "nb", "nn", "sv"),
         ("cp1252",),
     ),
-    **dict.fromkeys(("fi", "is", "ga", "en", "gl", "eu"), ("cp1252",)),
+    # Not English: its names are ASCII, so it says nothing of the code page of a
+    # file's other names, and it is every review's default locale.
+    **dict.fromkeys(("fi", "is", "ga", "gl", "eu"), ("cp1252",)),
     **dict.fromkeys(
         ("pl", "cs", "sk", "hu", "hr", "sl", "ro", "bs", "sq"), ("cp1250",)
     ),

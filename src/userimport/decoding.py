@@ -511,7 +511,8 @@ def decode(
         allowed: The legacy encodings the file may be read in, as Python codec
             names, preferred in this order on a tie.
         hint: A language tag (``"es"``, ``"pt-BR"``, ``"zh-TW"``) whose usual code
-            page wins a tie, or ``None``.
+            page wins a tie, or ``None``; English hints nothing (its names are
+            ASCII, and it is every review's default).
 
     Returns:
         The decoded text with its encoding, or an ``undecodable`` or

@@ -103,6 +103,7 @@ def prepare(
         encoding=options.encoding,
         delimiter=options.delimiter,
         columns=options.columns,
+        locale=options.locale,
     )
     # A re-uploaded error report: undo the formula guard the library itself added
     # (formulas.protect_cell), so the values come back exactly as first uploaded.

@@ -167,6 +167,7 @@ def read_upload(
     encoding: str | None = None,
     delimiter: str | None = None,
     columns: Mapping[str, str | None] | None = None,
+    locale: str | None = None,
 ) -> Upload:
     """Read a CSV upload into records with spreadsheet row numbers.
 
@@ -189,6 +190,11 @@ def read_upload(
         encoding: Decode with this Python codec instead of detecting the encoding.
         delimiter: Use this delimiter instead of detecting it (an Excel ``sep=``
             line is still skipped).
+        columns: Header cells as written mapped to canonical columns, or to
+            ``None`` to ignore them; overrides automatic header matching.
+        locale: The language of the people in the file (``"es"``, ``"pl"``,
+            ``"ja"``), a hint that breaks a tie between legacy code pages and never
+            overrides the bytes; English hints nothing.
 
     Returns:
         The :class:`Upload`; check :attr:`Upload.ok` before using its records.
@@ -205,6 +211,7 @@ def read_upload(
         encoding=encoding,
         delimiter=delimiter,
         columns=columns,
+        locale=locale,
     )
     if not records:
         return upload
@@ -223,6 +230,7 @@ def read_records(
     encoding: str | None = None,
     delimiter: str | None = None,
     columns: Mapping[str, str | None] | None = None,
+    locale: str | None = None,
 ) -> tuple[Upload, list[RawRecord]]:
     """:func:`read_upload`, giving the records as plain tuples beside the upload.
 
@@ -256,7 +264,7 @@ def read_records(
     binary = sniff_binary(content, encoding=encoding)
     if binary is not None:
         return attrs.evolve(_failed(binary), sha256=digest), []
-    decoded = decode(content, encoding=encoding)
+    decoded = decode(content, encoding=encoding, hint=locale)
     if isinstance(decoded, Issue):
         return attrs.evolve(_failed(decoded), sha256=digest), []
     upload, records = _Reader(decoded, delimiter, max_rows, mapping).read()
