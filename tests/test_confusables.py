@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import idna
 import pytest
@@ -25,6 +25,7 @@ from userimport import (
     StoredUser,
     StoreError,
     UserRow,
+    UserStore,
     UserWrite,
     commit,
     prepare,
@@ -483,25 +484,46 @@ def test_the_message_shows_how_the_emails_differ(
 
 
 class FailingStore(MemoryStore):
-    """A MemoryStore whose listing fails as a database driver would, or with the
-    library's own error."""
+    """A MemoryStore whose look-up of look-alikes fails as a database driver
+    would, or with the library's own error."""
 
     def __init__(self, error: Exception) -> None:
         super().__init__()
         self.error = error
 
-    def list_users(self, org_ids: Collection[str]) -> Sequence[StoredUser]:
+    def find_look_alikes(
+        self, likenesses: Collection[str], org_ids: Collection[str]
+    ) -> Sequence[StoredUser]:
         raise self.error
 
 
-def test_a_store_failing_to_list_users_is_a_store_error() -> None:
-    """A foreign failure while listing the users is a ``StoreError``; the library's
-    own errors pass as they are."""
+class FailingListing:
+    """A store without ``find_look_alikes`` whose listing fails."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.store = MemoryStore()
+
+    def find_by_keys(self, keys: Collection[str]) -> Mapping[str, StoredUser]:
+        return self.store.find_by_keys(keys)
+
+    def list_users(self, org_ids: Collection[str]) -> Sequence[StoredUser]:
+        raise self.error
+
+    def apply(self, writes: Sequence[UserWrite]) -> Sequence[StoredUser]:
+        return self.store.apply(writes)
+
+
+@pytest.mark.parametrize("failing", [FailingStore, FailingListing])
+def test_a_store_failing_to_find_look_alikes_is_a_store_error(
+    failing: Callable[[Exception], UserStore],
+) -> None:
+    """A foreign failure while looking for look-alikes (the store's look-up or the
+    listing of a store without one) is a ``StoreError``; the library's own errors
+    pass as they are."""
     data = upload("ana@x.com")
 
-    with pytest.raises(StoreError, match="listing users: disk on fire"):
-        prepare(
-            data, actor=ROOT, orgs=ORGS, store=FailingStore(OSError("disk on fire"))
-        )
+    with pytest.raises(StoreError, match="look-alike emails: disk on fire"):
+        prepare(data, actor=ROOT, orgs=ORGS, store=failing(OSError("disk on fire")))
     with pytest.raises(CommitConflict):
-        prepare(data, actor=ROOT, orgs=ORGS, store=FailingStore(CommitConflict("x")))
+        prepare(data, actor=ROOT, orgs=ORGS, store=failing(CommitConflict("x")))

@@ -25,6 +25,13 @@ The review chooses which rows and users are compared.
 
 Without PyICU there is no skeleton: :func:`available` says so, and the review then
 gives no ``confusable_email`` warning.
+
+The existing users compared are found by :func:`look_alike_users`: a store that
+keeps the :func:`likeness` of each user's key answers with an indexed look-up
+(:class:`~userimport.persistence.LookAlikeUserStore`), any other store lists
+every user the actor may see. A store that keeps likenesses records the
+:func:`likeness_version` they were computed with, and computes them again when it
+changes (ICU's data changes skeletons between Unicode versions).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import difflib
 import functools
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -42,14 +49,16 @@ import attrs
 from userimport._characters import hidden_character
 from userimport._messages import listing, message
 from userimport.issues import Issue, IssueCode
-from userimport.persistence import StoredUser
+from userimport.persistence import StoredUser, UserStore
 
 __all__ = [
     "Compared",
     "available",
     "confusable_groups",
     "likeness",
+    "likeness_version",
     "look_alike_issues",
+    "look_alike_users",
     "readable",
     "skeleton",
 ]
@@ -124,6 +133,34 @@ def likeness(key: str) -> str:
         if char in text:
             text = text.replace(char, mapped)
     return text
+
+
+#: The version of this module's own part of :func:`likeness` (which text of a key is
+#: compared: :func:`readable`); changed whenever that rule changes, so that stores
+#: compute their kept likenesses again.
+_LIKENESS_RULE = 1
+
+
+def likeness_version() -> str:
+    """What the likenesses taken now depend on: this module's rule, and the ICU
+    release and Unicode version whose data make the skeletons.
+
+    A store that keeps likenesses records this text with them; when it differs
+    from the one taken now, the kept likenesses may no longer be right.
+
+    >>> likeness_version()  # doctest: +SKIP
+    'likeness 1, ICU 77.1, Unicode 16.0'
+
+    Raises:
+        ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
+    """
+    _icu()
+    import icu  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    return (
+        f"likeness {_LIKENESS_RULE}, ICU {icu.ICU_VERSION}, "
+        f"Unicode {icu.UNICODE_VERSION}"
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -219,6 +256,29 @@ def confusable_groups(
     return sorted(
         tuple(sorted(group)) for group in by_skeleton.values() if len(group) > 1
     )
+
+
+def look_alike_users(
+    store: UserStore, keys: Collection[str], org_ids: Collection[str]
+) -> Sequence[StoredUser]:
+    """The users of ``org_ids`` that may look like one of ``keys``: what
+    :func:`look_alike_issues` compares the rows with.
+
+    A store with ``find_look_alikes``
+    (:class:`~userimport.persistence.LookAlikeUserStore`) is asked for the users
+    whose key has the :func:`likeness` of one of ``keys``: an indexed look-up,
+    whose cost follows the keys. Any other store lists every user of
+    ``org_ids``, and each of their likenesses is taken: the cost follows the
+    users the actor may see (about 2 µs a user). Both give the same warnings.
+
+    Raises:
+        ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
+    """
+    find = getattr(store, "find_look_alikes", None)
+    if find is None:
+        return store.list_users(org_ids)
+    found: Sequence[StoredUser] = find({likeness(key) for key in keys}, org_ids)
+    return found
 
 
 @attrs.frozen

@@ -9,6 +9,10 @@ with the optional method of :class:`SearchableUserStore`; :func:`users_page` cal
 it when the store has it, and otherwise filters ``list_users`` in Python. What a
 search matches is decided here, once: :func:`search_words` turns text into the words
 a search sees, and :func:`matches_search` says whether a user's words answer a query.
+
+The review warns of an email that looks like an existing user's. A store may find
+those users itself with the optional method of :class:`LookAlikeUserStore`;
+otherwise the review lists every user the actor may see.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from userimport.schema import COLUMNS, Role, UserRow, email_key
 __all__ = [
     "FIELDS",
     "FieldValue",
+    "LookAlikeUserStore",
     "SearchableUserStore",
     "StoredUser",
     "UserStore",
@@ -320,6 +325,38 @@ class SearchableUserStore(UserStore, Protocol):
             after: List only users whose email key is greater than this one (the
                 key of the last user of the previous page).
             limit: At most this many users (a positive number); ``None`` for all.
+        """
+        ...
+
+
+@runtime_checkable
+class LookAlikeUserStore(UserStore, Protocol):
+    """A store that finds the users whose email looks like another one.
+
+    The method is optional. The review's ``confusable_email`` warning compares
+    the rows' emails with the users the actor may see; for a store without it,
+    the review lists all of them (``list_users``) and takes the UTS #39 skeleton
+    of each, on every ``prepare``, ``revise`` and ``commit``: about 2 µs a
+    visible user, so 0.2 s a review at 100,000. Implement it when branches are
+    large: keep the likeness of each user's key, computed when the user is
+    written, in an index, and look the wanted ones up.
+
+    A user's likeness is ``userimport._confusables.likeness(user.key)``, the one
+    rule of what two emails are compared by (it needs PyICU, the
+    ``confusables`` extra). Its data changes with ICU's Unicode version: keep
+    ``userimport._confusables.likeness_version()`` with the likenesses, and
+    compute them again when it changes. :mod:`userimport.testing` checks the
+    method against that rule.
+    """
+
+    def find_look_alikes(
+        self, likenesses: Collection[str], org_ids: Collection[str]
+    ) -> Sequence[StoredUser]:
+        """The users of the given organizations whose email key has one of the
+        ``likenesses``, each once, in any order.
+
+        The review calls it only when PyICU is installed; without it, a store
+        may raise ``ModuleNotFoundError``.
         """
         ...
 

@@ -18,7 +18,7 @@ compares.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 import attrs
 
@@ -514,10 +514,12 @@ def _look_alikes(
     (:func:`~userimport.access.visible_users`): a user outside the actor's subtree
     never gives a warning, so the warning never tells that such a user exists.
 
-    A review costs one listing of the actor's users and one skeleton per user:
-    about 2 µs a user (``benchmarks/bench_confusables.py``). Without PyICU (the
-    ``confusables`` extra) there is no skeleton, nothing is listed and no row gets
-    the warning.
+    They are found by :func:`~userimport._confusables.look_alike_users`: an
+    indexed look-up in a store that keeps the users' skeletons, whose cost follows
+    the rows; in any other store a listing of the actor's users and one skeleton
+    per user (``benchmarks/bench_confusables.py``). Without PyICU (the
+    ``confusables`` extra) there is no skeleton, nothing is looked up and no row
+    gets the warning.
     """
     compared = [
         _confusables.Compared(row, parsed.key, parsed.email, values.get("email", ""))
@@ -527,17 +529,23 @@ def _look_alikes(
     ]
     if not any(compared) or not _confusables.available():
         return {}
-    return _confusables.look_alike_issues(compared, _visible(ctx, store))
+    keys = {row.key for row in compared if row is not None}
+    return _confusables.look_alike_issues(compared, _visible(ctx, store, keys))
 
 
-def _visible(ctx: ReviewContext, store: UserStore) -> Sequence[StoredUser]:
-    """The users the actor may see: :func:`~userimport.access.visible_users`
-    without its search and pages, so straight from ``store.list_users`` (a store's
-    search would order and filter them for nothing); foreign failures are
-    translated into ``StoreError``."""
+def _visible(
+    ctx: ReviewContext, store: UserStore, keys: Collection[str]
+) -> Sequence[StoredUser]:
+    """The users the actor may see (:func:`~userimport.access.visible_users`,
+    without its search and pages) that may look like one of ``keys``; foreign
+    failures are translated into ``StoreError``."""
     try:
-        return store.list_users(ctx.orgs.subtree_ids(ctx.actor.org_id))
+        return _confusables.look_alike_users(
+            store, keys, ctx.orgs.subtree_ids(ctx.actor.org_id)
+        )
     except UserImportError:
         raise
     except Exception as exc:
-        raise StoreError(f"The user store failed while listing users: {exc}") from exc
+        raise StoreError(
+            f"The user store failed while looking for look-alike emails: {exc}"
+        ) from exc

@@ -46,7 +46,13 @@ What the contract checks, beyond round-tripping every field:
   has one, else the fallback that filters ``list_users``. Pages follow each other
   in key order and together give every matching user once; a search ignores case
   and accents, matches the start of words only, takes ``%``, ``_`` and ``\\``
-  literally, and never reaches outside the organizations asked for.
+  literally, and never reaches outside the organizations asked for;
+- look-alike emails, for a store with ``find_look_alikes``
+  (:class:`~userimport.persistence.LookAlikeUserStore`; skipped for a store
+  without it, and where PyICU is not installed): it returns exactly the users
+  of the organizations asked for whose key has one of the likenesses asked for
+  (``userimport._confusables.likeness``), after any creates, updates and
+  refused batches.
 
 It runs threads against one store; adapters that serialise across processes add
 their own process tests.
@@ -66,8 +72,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from userimport import _confusables
 from userimport.exceptions import CommitConflict
 from userimport.persistence import (
+    LookAlikeUserStore,
     StoredUser,
     UserStore,
     UserWrite,
@@ -143,6 +151,22 @@ _ROWS = st.builds(
     role=st.sampled_from(Role),
     groups=st.lists(st.sampled_from(_GROUPS), max_size=3, unique=True).map(tuple),
     language=st.sampled_from(_LANGUAGES),
+)
+
+
+# Emails of the look-alike property: local parts of letters that look like others
+# (Cyrillic a, Greek omicron, "rn" and "m", "1" and "l", "0" and "o") in two cases, at
+# a domain and at a look-alike of it.
+_ALIKE_ROWS = st.builds(
+    UserRow,
+    first_name=st.just("Ana"),
+    last_name=st.just("Gil"),
+    email=st.builds(
+        "{}@{}".format,
+        st.text(alphabet="a\u0430rnmM1lL\u03bfo0", min_size=1, max_size=3),
+        st.sampled_from(("x.com", "\u0445.com")),
+    ),
+    organization=st.sampled_from(ORGANIZATIONS),
 )
 
 
@@ -834,6 +858,117 @@ class UserStoreContract:
         assert all(len(page) == limit for page in pages[:-1])
         assert expected == list(users_page(store, org_ids, words=words))
         event("search found some" if expected else "search found none")
+
+    # -- look-alike emails ------------------------------------------------------
+
+    def _look_alike_store(self) -> LookAlikeUserStore:
+        """A new store, if it finds look-alikes itself and PyICU is there."""
+        store = self.make_store()
+        if not isinstance(store, LookAlikeUserStore):
+            pytest.skip("the store has no find_look_alikes (the review lists users)")
+        if not _confusables.available():
+            pytest.skip("look-alikes need PyICU (the confusables extra)")
+        return store
+
+    def _look_alikes(
+        self,
+        store: LookAlikeUserStore,
+        emails: Sequence[str],
+        org_ids: Sequence[str],
+    ) -> list[StoredUser]:
+        """``find_look_alikes`` for the likenesses of ``emails``, by key."""
+        likenesses = {_confusables.likeness(email_key(email)) for email in emails}
+        found = list(store.find_look_alikes(likenesses, org_ids))
+        assert len(found) == len({user.id for user in found}), "a user twice"
+        return sorted(found, key=_key)
+
+    def test_look_alikes_are_the_users_of_a_likeness(self) -> None:
+        """The users whose key looks like one asked for, in the organizations
+        asked for: a Cyrillic "a" looks like a Latin one, "rn" like "m"; others not."""
+        store = self._look_alike_store()
+        users = self._seed(
+            store,
+            _row("paypal@x.com"),
+            _row("rnike@x.com", organization="a"),
+            _row("Mike@x.com", organization="b"),
+            _row("ana@x.com"),
+        )
+        paypal, rnike, mike, _ = users
+
+        found = self._look_alikes(
+            store, ["p\u0430ypal@x.com", "mike@x.com"], ORGANIZATIONS
+        )
+
+        assert sorted([paypal, rnike, mike], key=_key) == found
+        assert [paypal, rnike] == self._look_alikes(
+            store, ["p\u0430ypal@x.com", "mike@x.com"], ["root", "a"]
+        )
+        assert [] == self._look_alikes(store, ["mike@x.com"], ["root"])
+        assert [] == self._look_alikes(store, ["bo@x.com"], ORGANIZATIONS)
+        assert [] == self._look_alikes(store, [], ORGANIZATIONS)
+
+    def test_look_alikes_follow_updates_and_refused_batches(self) -> None:
+        """A user moved to another email is found by its new likeness only; a
+        refused batch changes nothing of what is found."""
+        store = self._look_alike_store()
+        (paypal,) = self._seed(store, _row("paypal@x.com"))
+        self._look_alikes(store, ["paypal@x.com"], ORGANIZATIONS)  # any index built
+
+        (moved,) = store.apply([UserWrite(_row("mike@x.com"), expected=paypal)])
+        with pytest.raises(CommitConflict):
+            store.apply(
+                [
+                    UserWrite(_row("paypal@x.com", organization="a")),
+                    UserWrite(_row("rnike@x.com"), expected=paypal),  # stale
+                ]
+            )
+
+        assert [] == self._look_alikes(store, ["p\u0430ypal@x.com"], ORGANIZATIONS)
+        assert [moved] == self._look_alikes(store, ["rnike@x.com"], ORGANIZATIONS)
+
+    @settings(
+        max_examples=20,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.differing_executors,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+        ],
+    )
+    @given(data=st.data())
+    def test_look_alikes_are_those_of_the_listing(self, data: st.DataObject) -> None:
+        """Differential: after random batches, ``find_look_alikes`` returns exactly
+        the users of ``list_users`` whose likeness is one of those asked for."""
+        store = self._look_alike_store()
+        model: dict[str, StoredUser] = {}
+        for _ in range(data.draw(st.integers(1, 3), label="batches")):
+            rows = data.draw(st.lists(_ALIKE_ROWS, max_size=6, unique_by=_row_key))
+            users = sorted(model.values(), key=_key)
+            writes = [
+                UserWrite(row, expected=model.pop(users[n].key, None))
+                if n < len(users) and data.draw(st.booleans(), label="update")
+                else UserWrite(row)
+                for n, row in enumerate(rows)
+            ]
+            try:
+                stored = store.apply(writes)
+            except CommitConflict:
+                event("batch conflicted")
+                model = {user.key: user for user in self._snapshot(store)}
+                continue
+            model = {user.key: user for user in self._snapshot(store)}
+            assert {user.key for user in stored} <= set(model)
+        emails = data.draw(st.lists(_ALIKE_ROWS.map(lambda row: row.email)))
+        org_ids = sorted(data.draw(st.sets(st.sampled_from(ORGANIZATIONS))))
+        wanted = {_confusables.likeness(email_key(email)) for email in emails}
+        expected = [
+            user
+            for user in store.list_users(org_ids)
+            if _confusables.likeness(user.key) in wanted
+        ]
+
+        assert sorted(expected, key=_key) == self._look_alikes(store, emails, org_ids)
+        event("found some" if expected else "found none")
 
     # -- against a model ---------------------------------------------------------
 

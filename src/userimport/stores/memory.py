@@ -1,10 +1,11 @@
 """``MemoryStore``: the thread-safe reference implementation of ``UserStore``.
 
 It keeps users in dictionaries behind one lock, with each user's email key and
-search words computed once, when the user is written. :meth:`MemoryStore.apply`
-checks the whole batch against the current state, builds the new state on copies and
-swaps it in only when every write succeeded, so a failure at any point leaves the old
-state.
+search words computed once, when the user is written, and, once the review first
+looks for look-alike emails, an index of the users by the likeness of their key.
+:meth:`MemoryStore.apply` checks the whole batch against the current state, builds
+the new state on copies and swaps it in only when every write succeeded, so a
+failure at any point leaves the old state.
 Every other adapter proves it behaves the same with :mod:`userimport.testing`.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
+from userimport import _confusables
 from userimport.exceptions import CommitConflict, StoreError
 from userimport.persistence import (
     StoredUser,
@@ -28,9 +30,10 @@ __all__ = ["MemoryStore"]
 class MemoryStore:
     """Users in memory, for tests, demos and hosts that keep their own persistence.
 
-    It implements :class:`~userimport.persistence.UserStore`, and pages and searches
+    It implements :class:`~userimport.persistence.UserStore`, pages and searches
     the Users screen itself (:class:`~userimport.persistence.SearchableUserStore`),
-    scanning its users in memory. Ids are decimal strings
+    scanning its users in memory, and finds look-alike emails through an index
+    (:class:`~userimport.persistence.LookAlikeUserStore`). Ids are decimal strings
     handed out in order (``"1"``, ``"2"``, ...), skipping ids already in use, so
     examples and tests are deterministic. A batch that fails hands out no id.
 
@@ -60,6 +63,9 @@ class MemoryStore:
             user_id: (key, user_words(by_id[user_id]))
             for key, user_id in ids_by_key.items()
         }
+        # The ids of the users by the likeness of their key: built by the first
+        # find_look_alikes (never without PyICU), then kept up by apply.
+        self._alike: dict[str, frozenset[str]] | None = None
         self._last_id = 0
 
     def __repr__(self) -> str:
@@ -108,6 +114,37 @@ class MemoryStore:
             ]
         return page_of(entries, words=words, after=after, limit=limit)
 
+    def find_look_alikes(
+        self, likenesses: Collection[str], org_ids: Collection[str]
+    ) -> Sequence[StoredUser]:
+        """The users of the given organizations whose email key has one of the
+        ``likenesses``, ordered by email key.
+
+        See :meth:`~userimport.persistence.LookAlikeUserStore.find_look_alikes`.
+        The first call takes the likeness of every user's key (about 2 µs a
+        user) into an index that :meth:`apply` keeps up; later calls look the
+        likenesses up.
+
+        Raises:
+            ModuleNotFoundError: PyICU is not installed (the ``confusables``
+                extra).
+        """
+        wanted = set(org_ids)
+        with self._lock:
+            alike = self._alike
+            if alike is None:
+                alike = self._alike = _index(
+                    (_confusables.likeness(key), user_id)
+                    for key, user_id in self._ids_by_key.items()
+                )
+            users = [
+                user
+                for likeness in set(likenesses)
+                for user_id in alike.get(likeness, ())
+                if (user := self._by_id[user_id]).organization in wanted
+            ]
+        return sorted(users, key=lambda u: u.key)
+
     def apply(self, writes: Sequence[UserWrite]) -> Sequence[StoredUser]:
         """Apply every write atomically: all of them or none.
 
@@ -135,6 +172,10 @@ class MemoryStore:
             by_id = dict(self._by_id)
             ids_by_key = dict(self._ids_by_key)
             search = dict(self._search)
+            alike = self._alike
+            if alike is not None and not _confusables.available():
+                alike = None  # PyICU is gone: built again if it comes back
+            alike = None if alike is None else dict(alike)
             fresh = self._fresh_ids(by_id)
             stored: list[StoredUser] = []
             last_id = self._last_id
@@ -145,10 +186,14 @@ class MemoryStore:
                     else:
                         user_id = write.expected.id
                         del ids_by_key[write.expected.key]
+                        if alike is not None:
+                            _move(alike, write.expected.key, user_id, add=False)
                     user = StoredUser.of(user_id, write.user)
                     self._put(by_id, user)
                     ids_by_key[write.key] = user.id
                     search[user.id] = (write.key, user_words(user))
+                    if alike is not None:
+                        _move(alike, write.key, user_id, add=True)
                     stored.append(user)
             except (CommitConflict, StoreError):
                 raise
@@ -159,6 +204,7 @@ class MemoryStore:
             # Every write succeeded: swap the new state in (the old one was untouched).
             self._by_id, self._ids_by_key = by_id, ids_by_key
             self._search, self._last_id = search, last_id
+            self._alike = alike
             return stored
 
     def _put(self, users: dict[str, StoredUser], user: StoredUser) -> None:
@@ -185,3 +231,26 @@ class MemoryStore:
             number += 1
             if str(number) not in taken:
                 yield number, str(number)
+
+
+def _index(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """The ids of each likeness, from ``(likeness, id)`` pairs."""
+    index: dict[str, set[str]] = {}
+    for likeness, user_id in pairs:
+        index.setdefault(likeness, set()).add(user_id)
+    return {likeness: frozenset(ids) for likeness, ids in index.items()}
+
+
+def _move(
+    index: dict[str, frozenset[str]], key: str, user_id: str, *, add: bool
+) -> None:
+    """Add ``user_id`` under the likeness of ``key`` in ``index`` (a copy of the
+    state), or take it away; the sets are replaced, never changed, so the index
+    the copy came from stays as it was."""
+    likeness = _confusables.likeness(key)
+    ids = index.get(likeness, frozenset())
+    ids = ids | {user_id} if add else ids - {user_id}
+    if ids:
+        index[likeness] = ids
+    else:
+        index.pop(likeness, None)
