@@ -43,6 +43,18 @@ one index on ``(organization, email_key, search_words)`` answers a page from its
 entries alone: the branch's entries after the previous page's key, searched with
 ``LIKE``, sorted by key, cut at the limit; only the page's rows are then read.
 
+The review's look-alike warning (:meth:`SQLStore.find_look_alikes`) is an indexed
+look-up too. Each user row keeps the likeness of its email key
+(:func:`userimport._confusables.likeness`, the UTS #39 skeleton ICU gives, computed
+in Python when the key is written) in the ``skeleton`` column, and the one-row
+``skeleton_version`` table records the :func:`~userimport._confusables.likeness_version`
+(the ICU and Unicode versions) the column was computed with. A writer whose version
+is another (or that has no PyICU) writes ``NULL``; the look-up computes those rows'
+likenesses itself, and :meth:`SQLStore.refresh_skeletons` (run by
+:meth:`SQLStore.create_schema`) fills them in, or computes the whole column again
+when the version changed. While the recorded version is not the reader's, the
+look-up lists the branch's users instead, as for a store without the column.
+
 The organization tree is cached per store while the organizations are unchanged. A
 trigger on ``organizations`` bumps the one row of ``organizations_version`` in the
 transaction of any change (the store's own, or a host's SQL), so
@@ -50,8 +62,9 @@ transaction of any change (the store's own, or a host's SQL), so
 current, in this process or after a change by any other.
 
 It is long because it is a whole adapter on two databases: the tables, the upgrade of
-older schemas, the transactions and their retries, the search and the cached tree; its
-rules come from persistence.
+older schemas, the transactions and their retries, the search, the look-alike index
+and the cached tree; its rules come from persistence and (likenesses)
+_confusables.
 """
 
 from __future__ import annotations
@@ -65,7 +78,14 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
 from typing import Any
 
@@ -87,6 +107,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from userimport import _confusables
 from userimport._messages import message
 from userimport._sqlite_url import sqlite_file
 from userimport.exceptions import CommitConflict, StoreError
@@ -99,7 +120,14 @@ from userimport.persistence import (
 )
 from userimport.schema import Role, UserRow, email_key
 
-__all__ = ["SQLStore", "metadata", "organizations", "organizations_version", "users"]
+__all__ = [
+    "SQLStore",
+    "metadata",
+    "organizations",
+    "organizations_version",
+    "skeleton_version",
+    "users",
+]
 
 #: Keys and ids compare and sort by code point on every backend: SQLite's default
 #: ``BINARY`` collation already does; PostgreSQL needs ``COLLATE "C"`` (its default
@@ -109,6 +137,9 @@ _CODE_POINT_TEXT = sa.Text().with_variant(postgresql.TEXT(collation="C"), "postg
 #: The index of the Users screen, and the one it replaces in older databases.
 _PAGE_INDEX = "ix_users_organization_key_words"
 _OLD_PAGE_INDEX = "ix_users_organization"
+
+#: The index of the look-alike look-up.
+_SKELETON_INDEX = "ix_users_skeleton"
 
 #: ``INTEGER PRIMARY KEY`` is SQLite's rowid alias; elsewhere a 64-bit key.
 _USER_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -159,6 +190,10 @@ users = sa.Table(
     # an older version, or by hand) gets "" and is found by a search only once
     # SQLStore.create_schema fills them in; listing finds it all along.
     sa.Column("search_words", sa.Text, nullable=False, server_default=""),
+    # The likeness of the email key (see _confusables.likeness), computed with the
+    # version in skeleton_version; NULL where not known (written without PyICU, by
+    # an older version, or by hand): the look-up computes those itself.
+    sa.Column("skeleton", _CODE_POINT_TEXT, nullable=True),
     # Two spellings of one address are one user: a real unique index on the key.
     sa.UniqueConstraint("email_key"),
     sa.CheckConstraint(
@@ -167,6 +202,8 @@ users = sa.Table(
     # The Users screen: a branch's users in key order, searched, a page at a time,
     # from the index's entries alone (SQLite adds the rowid to every entry).
     sa.Index(_PAGE_INDEX, "organization", "email_key", "search_words"),
+    # The look-alike look-up: the users of some likenesses (and those without one).
+    sa.Index(_SKELETON_INDEX, "skeleton"),
     # Ids are never reused, even after a host deletes users (a stale preview must
     # not update a newcomer who got a freed id).
     sqlite_autoincrement=True,
@@ -181,6 +218,19 @@ organizations_version = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("version", sa.BigInteger, nullable=False),
+    sa.CheckConstraint(sa.column("id") == 1, name="one_row"),
+)
+
+#: One row: the likeness version (:func:`~userimport._confusables.likeness_version`)
+#: every non-NULL ``users.skeleton`` was computed with; ``NULL`` before any was.
+#: Writers read it (``FOR SHARE`` on PostgreSQL) in the transaction that writes
+#: skeletons, and :meth:`SQLStore.refresh_skeletons` changes it first, so no
+#: skeleton of another version is written after the column was computed again.
+skeleton_version = sa.Table(
+    "skeleton_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Text, nullable=True),
     sa.CheckConstraint(sa.column("id") == 1, name="one_row"),
 )
 
@@ -229,8 +279,10 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _SCHEMA_LOCK = 0x75696D70  # "uimp"
 
 
-def _among(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
-    """Whether ``column`` is one of the values of the parameter ``values`` (see
+def _among(
+    column: sa.ColumnElement[Any], dialect: str, name: str = "values"
+) -> sa.ColumnElement[bool]:
+    """Whether ``column`` is one of the values of the parameter ``name`` (see
     :func:`_values_parameter`).
 
     One parameter however many values: an ``IN (...)`` with one placeholder per
@@ -240,12 +292,12 @@ def _among(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool
     if dialect == "postgresql":
         integer = isinstance(column.type, sa.Integer)
         element = sa.BigInteger() if integer else sa.Text()
-        values = sa.bindparam("values", type_=postgresql.ARRAY(element))
+        values = sa.bindparam(name, type_=postgresql.ARRAY(element))
         return column == sa.any_(values)
     # SQLite: the values as a JSON array, unpacked by the json_each table function
     # (https://www.sqlite.org/json1.html#jeach).
     unpacked: sa.Select[Any] = sa.select(sa.column("value")).select_from(
-        sa.func.json_each(sa.bindparam("values"))
+        sa.func.json_each(sa.bindparam(name))
     )
     return column.in_(unpacked.scalar_subquery())
 
@@ -319,10 +371,20 @@ _USER_COLUMNS: tuple[str, ...] = (
     "groups",
     "language",
     "search_words",
+    "skeleton",
 )
 
+#: How a write computes the ``skeleton`` column from a key: the likeness, or
+#: ``None`` where it cannot be computed with the recorded version.
+_Skeleton = Callable[[str], str | None]
 
-def _values(user: UserRow, key: str) -> tuple[Any, ...]:
+
+def _no_skeleton(key: str) -> None:
+    """The ``skeleton`` of a write that cannot compute it: ``NULL``."""
+    del key
+
+
+def _values(user: UserRow, key: str, skeleton: _Skeleton) -> tuple[Any, ...]:
     """The values of :data:`_USER_COLUMNS` that store ``user``, whose key is ``key``."""
     return (
         user.email,
@@ -334,6 +396,7 @@ def _values(user: UserRow, key: str) -> tuple[Any, ...]:
         "[]" if not user.groups else _JSON.encode(user.groups),
         user.language,
         _search_text(user),
+        skeleton(key),
     )
 
 
@@ -572,6 +635,24 @@ class SQLStore:
             among(users.c.email_key)
         )
         self._search_statements: dict[tuple[int, bool], sa.Select[Any]] = {}
+        # The look-alike look-up, by the skeleton index (named for SQLite, whose
+        # planner has no statistics to prefer it over the organizations' index).
+        self._users_by_skeleton = (
+            _select_users()
+            .with_hint(users, f"INDEXED BY {_SKELETON_INDEX}", "sqlite")
+            .where(among(users.c.skeleton, name="skeletons"))
+            .where(among(users.c.organization))
+        )
+        self._users_without_skeleton = (
+            _select_users()
+            .with_hint(users, f"INDEXED BY {_SKELETON_INDEX}", "sqlite")
+            .where(users.c.skeleton.is_(None))
+            .where(among(users.c.organization))
+        )
+        self._skeleton_version = sa.select(skeleton_version.c.version)
+        self._skeleton_version_shared = self._skeleton_version.with_for_update(
+            read=True
+        )
         self._tree_version = sa.select(organizations_version.c.version)
         # The last tree built, with the version it was read under (see org_tree).
         self._tree: tuple[int, OrgTree] | None = None
@@ -628,9 +709,12 @@ class SQLStore:
 
         An older database gets the ``search_words`` column, filled in for every
         user, the Users screen's index (in place of the older one), the
-        ``organizations_version`` table and its triggers. Call it at every start:
-        it is cheap when nothing is missing (it also fills in the search words of
-        rows written without them meanwhile).
+        ``organizations_version`` table and its triggers, and the ``skeleton``
+        column, its index and the ``skeleton_version`` table, filled in by
+        :meth:`refresh_skeletons`. Call it at every start: it is cheap when
+        nothing is missing (it also fills in the search words and skeletons of
+        rows written without them meanwhile, and computes the skeletons again
+        after an upgrade of PyICU changed the likeness version).
 
         Raises:
             StoreError: The database failed; nothing was created.
@@ -642,6 +726,80 @@ class SQLStore:
             metadata.create_all(conn)
             self._upgrade_users(conn)
             self._create_version(conn)
+            self._refresh_skeletons(conn)
+
+    def refresh_skeletons(self) -> int:
+        """Bring the ``skeleton`` column up to date; idempotent.
+
+        With PyICU, fills in the likeness of every user whose ``skeleton`` is
+        ``NULL`` (written without PyICU, or by a process whose likeness version
+        was another), and, when the version recorded in ``skeleton_version`` is
+        not this process's (:func:`~userimport._confusables.likeness_version`: a
+        new ICU release brings new Unicode data), computes every user's again
+        and records the new version. Without PyICU it does nothing.
+        :meth:`create_schema` runs it; a look-up never does (a review does not
+        rewrite the column, and processes with different ICU releases would take
+        turns at it). It runs in one transaction, in batches of users, which
+        waits for the commits in flight and makes later ones wait.
+
+        Returns:
+            How many users got a new skeleton (0 on a second run).
+
+        Raises:
+            StoreError: The database failed; nothing was changed.
+        """
+        with self._transaction(write=True) as conn:
+            if self._dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            return self._refresh_skeletons(conn)
+
+    def _refresh_skeletons(self, conn: Connection) -> int:
+        """:meth:`refresh_skeletons` inside ``conn``'s transaction (the schema's
+        lock held on PostgreSQL)."""
+        # The version row first, for update: this waits for the writers that read
+        # it (FOR SHARE) and makes the next ones wait, so none of them writes a
+        # skeleton of the old version once the new one is recorded.
+        row = conn.execute(self._skeleton_version.with_for_update()).first()
+        if row is None:
+            conn.execute(sa.insert(skeleton_version).values(id=1, version=None))
+        if not _confusables.available():
+            return 0
+        current = _confusables.likeness_version()
+        stale = row is None or row[0] != current
+        if stale:
+            conn.execute(sa.update(skeleton_version).values(version=current))
+        # In batches by id, so that a database of millions is never read whole.
+        batch = (
+            sa.select(users.c.id, users.c.email_key, users.c.skeleton)
+            .where(users.c.id > sa.bindparam("last_id"))
+            .order_by(users.c.id)
+            .limit(_FILL_BATCH)
+        )
+        if not stale:
+            batch = batch.where(users.c.skeleton.is_(None))
+        # The key in the condition: a skeleton is written for the key it is of,
+        # even if a host's own SQL changed the key meanwhile.
+        fill = (
+            sa.update(users)
+            .where(
+                users.c.id == sa.bindparam("user_id"),
+                users.c.email_key == sa.bindparam("key"),
+            )
+            .values(skeleton=sa.bindparam("new_skeleton"))
+        )
+        likeness = _confusables.likeness
+        changed, last_id = 0, 0
+        while found := conn.execute(batch, {"last_id": last_id}).all():
+            fills = [
+                {"user_id": user_id, "key": key, "new_skeleton": new}
+                for user_id, key, old in found
+                if (new := likeness(key)) != old
+            ]
+            if fills:
+                conn.execute(fill, fills)
+            changed += len(fills)
+            last_id = found[-1][0]
+        return changed
 
     def rekey(self) -> int:
         """Recompute every user's ``email_key`` with the current rule; idempotent.
@@ -663,6 +821,8 @@ class SQLStore:
                 database failed, and nothing was changed.
         """
         with self._transaction(write=True) as conn:
+            # Before the table: the skeleton version is every writer's first lock.
+            skeleton = self._skeleton_rule(conn)
             if self._dialect == "postgresql":
                 # No commit may create a key this run is about to give, or the
                 # reverse, until the new keys are in.
@@ -697,33 +857,46 @@ class SQLStore:
             update = (
                 sa.update(users)
                 .where(users.c.id == sa.bindparam("user_id"))
-                .values(email_key=sa.bindparam("new_key"))
+                .values(
+                    email_key=sa.bindparam("new_key"),
+                    skeleton=sa.bindparam("new_skeleton"),
+                )
             )
             # Two steps, so that no statement sees two rows with one key while
             # keys move between users: first a placeholder no address can have
-            # (every address has an "@"), then the new key.
-            for keys in ({i: f"rekey {i}" for i in changed}, changed):
+            # (every address has an "@"), then the new key and its skeleton.
+            placeholders = {i: f"rekey {i}" for i in changed}
+            for keys, rule in ((placeholders, _no_skeleton), (changed, skeleton)):
                 conn.execute(
                     update,
-                    [{"user_id": i, "new_key": key} for i, key in keys.items()],
+                    [
+                        {"user_id": i, "new_key": key, "new_skeleton": rule(key)}
+                        for i, key in keys.items()
+                    ],
                 )
             return len(changed)
 
     def _upgrade_users(self, conn: Connection) -> None:
         """Add what an older ``users`` table lacks; fill in missing search words."""
         inspector = sa.inspect(conn)
-        if "search_words" not in {c["name"] for c in inspector.get_columns("users")}:
+        columns = {column["name"] for column in inspector.get_columns("users")}
+        if "search_words" not in columns:
             # With a constant default: no rewrite of the table (PostgreSQL 11+).
             conn.exec_driver_sql(
                 "ALTER TABLE users ADD COLUMN search_words TEXT NOT NULL DEFAULT ''"
             )
+        if "skeleton" not in columns:
+            # NULL in every row, filled in by _refresh_skeletons (no rewrite).
+            collate = ' COLLATE "C"' if self._dialect == "postgresql" else ""
+            conn.exec_driver_sql(f"ALTER TABLE users ADD COLUMN skeleton TEXT{collate}")
         indexes = {index["name"] for index in inspector.get_indexes("users")}
         if _OLD_PAGE_INDEX in indexes:
             # Its columns lead ours: ours serves everything it served.
             conn.exec_driver_sql(f"DROP INDEX {_OLD_PAGE_INDEX}")
-        if _PAGE_INDEX not in indexes:
-            (page_index,) = (i for i in users.indexes if i.name == _PAGE_INDEX)
-            page_index.create(conn)
+        for name in (_PAGE_INDEX, _SKELETON_INDEX):
+            if name not in indexes:
+                (index,) = (i for i in users.indexes if i.name == name)
+                index.create(conn)
         # In batches by id, so that a database of millions is never read whole.
         batch = (
             sa.select(users.c.id, users.c.first_name, users.c.last_name, users.c.email)
@@ -932,6 +1105,43 @@ class SQLStore:
                 conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             return [_stored(row) for row in conn.execute(statement, params)]
 
+    def find_look_alikes(
+        self, likenesses: Collection[str], org_ids: Collection[str]
+    ) -> Sequence[StoredUser]:
+        """The users of the given organizations whose email key has one of the
+        ``likenesses``, each once, in no particular order.
+
+        See :meth:`~userimport.persistence.LookAlikeUserStore.find_look_alikes`.
+        The ``skeleton`` index gives the users of those likenesses; the users
+        whose likeness is not in the column yet (``NULL``: written without
+        PyICU or with another ICU) are read too and their likenesses computed
+        here, until :meth:`refresh_skeletons` fills them in. When the column was
+        computed with another version than this process's
+        (:func:`~userimport._confusables.likeness_version`), every user of the
+        organizations is read and compared, as for a store without the index:
+        right, but as slow as that (``create_schema`` computes it again).
+
+        Raises:
+            ModuleNotFoundError: PyICU is not installed (the ``confusables``
+                extra).
+            StoreError: The database failed.
+        """
+        current = _confusables.likeness_version()
+        wanted = set(likenesses)
+        params = self._params(org_ids)
+        params["skeletons"] = _values_parameter(wanted, self._dialect)
+        with self._transaction(write=False) as conn:
+            found: Sequence[Sequence[Any]] = ()
+            if conn.execute(self._skeleton_version).scalar() != current:
+                rows = conn.execute(self._users_by_org, params).all()
+            else:
+                rows = conn.execute(self._users_without_skeleton, params).all()
+                found = conn.execute(self._users_by_skeleton, params).all()
+        likeness = _confusables.likeness
+        return [_stored(row) for row in found] + [
+            _stored(row) for row in rows if likeness(row[1]) in wanted
+        ]
+
     def _search_statement(self, words: int, *, limited: bool) -> sa.Select[Any]:
         """The statement of :meth:`search_users` for ``words`` query words."""
         statement = self._search_statements.get((words, limited))
@@ -1010,6 +1220,7 @@ class SQLStore:
     def _apply(self, conn: Connection, writes: Sequence[UserWrite]) -> list[StoredUser]:
         """Re-check, then write in email-key order, inside ``conn``'s transaction."""
         keys = [w.key for w in writes]  # computed once: folding and IDNA cost
+        skeleton = self._skeleton_rule(conn)
         conflicts = conflicting_keys(writes, self._involved(conn, writes, keys))
         if conflicts:
             raise CommitConflict(
@@ -1026,16 +1237,19 @@ class SQLStore:
             run = list(group)
             run_writes = [(writes[i], keys[i]) for i in run]
             ids = (
-                self._insert(conn, run_writes)
+                self._insert(conn, run_writes, skeleton)
                 if creating
-                else self._update(conn, run_writes)
+                else self._update(conn, run_writes, skeleton)
             )
             for i, user_id in zip(run, ids, strict=True):
                 stored[i] = StoredUser.of(user_id, writes[i].user)
         return [stored[i] for i in range(len(writes))]
 
     def _insert(
-        self, conn: Connection, creates: Sequence[tuple[UserWrite, str]]
+        self,
+        conn: Connection,
+        creates: Sequence[tuple[UserWrite, str]],
+        skeleton: _Skeleton,
     ) -> list[str]:
         """Insert the users of ``creates`` (one executemany); their new ids.
 
@@ -1045,7 +1259,8 @@ class SQLStore:
         """
         bulk = _bulk_insert(conn.dialect)
         conn.exec_driver_sql(
-            bulk.sql, bulk.parameters(_values(w.user, key) for w, key in creates)
+            bulk.sql,
+            bulk.parameters(_values(w.user, key, skeleton) for w, key in creates),
         )
         query = self._ids_by_key
         found = conn.execute(query, self._params(key for _, key in creates))
@@ -1054,7 +1269,7 @@ class SQLStore:
 
     @staticmethod
     def _update(
-        conn: Connection, updates: Sequence[tuple[UserWrite, str]]
+        conn: Connection, updates: Sequence[tuple[UserWrite, str]], skeleton: _Skeleton
     ) -> list[str]:
         """Overwrite the users of ``updates`` (rows locked and checked); their ids."""
         ids = [w.expected.id for w, _ in updates if w.expected is not None]
@@ -1071,7 +1286,7 @@ class SQLStore:
                     **{
                         "new_" + name: value
                         for name, value in zip(
-                            _USER_COLUMNS, _values(w.user, key), strict=True
+                            _USER_COLUMNS, _values(w.user, key, skeleton), strict=True
                         )
                     },
                 }
@@ -1079,6 +1294,19 @@ class SQLStore:
             ],
         )
         return ids
+
+    def _skeleton_rule(self, conn: Connection) -> _Skeleton:
+        """How the writes of ``conn``'s transaction fill the ``skeleton`` column:
+        the likeness if this process computes it with the recorded version, else
+        ``NULL``. The version row is read ``FOR SHARE`` on PostgreSQL, so that
+        :meth:`refresh_skeletons` cannot change it before this transaction ends
+        (SQLite runs one write transaction at a time)."""
+        if not _confusables.available():
+            return _no_skeleton
+        version = conn.execute(self._skeleton_version_shared).scalar()
+        if version != _confusables.likeness_version():
+            return _no_skeleton
+        return _confusables.likeness
 
     def _involved(
         self, conn: Connection, writes: Sequence[UserWrite], keys: Iterable[str]
