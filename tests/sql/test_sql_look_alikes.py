@@ -1,0 +1,213 @@
+"""``SQLStore.find_look_alikes`` on every backend: the ``skeleton`` column, its
+index, the users written without PyICU, a change of likeness version, and the
+upgrade of a database without the column."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from userimport import (
+    Actor,
+    IssueCode,
+    Organization,
+    OrgTree,
+    UserRow,
+    UserWrite,
+    _confusables,
+    email_key,
+    prepare,
+)
+from userimport.sql import SQLStore, skeleton_version, users
+
+pytest.importorskip("icu")
+
+ORGS = [
+    Organization("root", "Acme"),
+    Organization("es", "Spain", "root"),
+    Organization("fr", "France", "root"),
+]
+TREE = OrgTree(ORGS)
+PAYPAL = "p\u0430ypal@x.com"  # a Cyrillic a
+RNIKE = "rnike@x.com"  # "rn" looks like "m"
+
+
+def likenesses(*emails: str) -> set[str]:
+    return {_confusables.likeness(email_key(email)) for email in emails}
+
+
+def write(store: SQLStore, *users_of: tuple[str, str]) -> None:
+    """Create a user of each ``(email, organization)``."""
+    store.apply([UserWrite(UserRow("Bo", "Li", email, org)) for email, org in users_of])
+
+
+def skeletons(store: SQLStore) -> dict[str, str | None]:
+    """The ``skeleton`` column, by email."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(users.c.email, users.c.skeleton)).tuples()
+        return dict(rows.all())
+
+
+def recorded_version(store: SQLStore) -> str | None:
+    with store.engine.connect() as conn:
+        version: str | None = conn.execute(
+            sa.select(skeleton_version.c.version)
+        ).scalar_one()
+        return version
+
+
+@contextmanager
+def without_icu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``import icu`` fails meanwhile, as where the extra is not installed."""
+    _confusables._checker.cache_clear()
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "icu", None)
+        yield
+    _confusables._checker.cache_clear()
+
+
+def test_a_look_alike_is_found_among_ten_thousand_users(store: SQLStore) -> None:
+    """Among 10,000 users the look-up returns the look-alikes of the branch asked
+    for, never a user of another branch; the review warns Spain's admin of the
+    Spanish look-alike only."""
+    store.add_organizations(ORGS)
+    write(
+        store,
+        *((f"staff{n}@x.com", "es" if n % 2 else "fr") for n in range(10_000)),
+        ("paypal@x.com", "es"),
+        ("mike@x.com", "fr"),
+    )
+
+    spain = store.find_look_alikes(likenesses(PAYPAL, RNIKE), ["es"])
+    everyone = store.find_look_alikes(likenesses(PAYPAL, RNIKE), ["root", "es", "fr"])
+    data = f"first_name,last_name,email\r\nAna,Gil,{PAYPAL}\r\nDi,Ng,{RNIKE}\r\n"
+    preview = prepare(data.encode(), actor=Actor("es"), orgs=TREE, store=store)
+
+    assert ["paypal@x.com"] == [user.email for user in spain]
+    assert ["mike@x.com", "paypal@x.com"] == sorted(u.email for u in everyone)
+    assert [] == list(store.find_look_alikes(likenesses(RNIKE), ["es", "root"]))
+    assert [2] == [
+        issue.row
+        for issue in preview.issues
+        if issue.code is IssueCode.CONFUSABLE_EMAIL
+    ]
+
+
+def test_users_written_without_pyicu_are_found_then_filled_in(
+    store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user written without PyICU has no skeleton; the look-up finds it all the
+    same, and ``refresh_skeletons`` (or ``create_schema``) fills it in, once."""
+    write(store, ("ana@x.com", "es"))
+    with without_icu(monkeypatch):
+        write(store, ("paypal@x.com", "es"))
+        write(store, ("mike@x.com", "es"))
+
+    found = store.find_look_alikes(likenesses(PAYPAL), ["es"])
+    before = skeletons(store)
+    filled = store.refresh_skeletons()
+    write(store, ("bo@x.com", "es"))
+    with without_icu(monkeypatch):
+        write(store, ("cy@x.com", "es"))
+    store.create_schema()
+
+    assert ["paypal@x.com"] == [user.email for user in found]
+    assert before["paypal@x.com"] is None
+    assert before["ana@x.com"] == _confusables.likeness("ana@x.com")
+    assert 2 == filled
+    assert 0 == store.refresh_skeletons()
+    assert {
+        email: _confusables.likeness(email_key(email)) for email in skeletons(store)
+    } == skeletons(store)
+    assert ["paypal@x.com"] == [
+        u.email for u in store.find_look_alikes(likenesses(PAYPAL), ["es"])
+    ]
+
+
+def test_a_new_likeness_version_computes_the_column_again(store: SQLStore) -> None:
+    """Skeletons recorded with another ICU are not trusted: the look-up compares
+    the branch's users itself (still right), writes leave the skeleton out, and
+    ``refresh_skeletons`` computes every one again and records the version."""
+    write(store, ("paypal@x.com", "es"), ("ana@x.com", "fr"))
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(skeleton_version).values(version="ICU 1.0"))
+        conn.execute(sa.update(users).values(skeleton="stale"))
+
+    found = store.find_look_alikes(likenesses(PAYPAL), ["es", "fr"])
+    write(store, ("mike@x.com", "es"))
+    written = skeletons(store)["mike@x.com"]
+    recomputed = store.refresh_skeletons()
+
+    assert ["paypal@x.com"] == [user.email for user in found]
+    assert written is None
+    assert 3 == recomputed
+    assert _confusables.likeness_version() == recorded_version(store)
+    assert 0 == store.refresh_skeletons()
+    assert ["paypal@x.com"] == [
+        u.email for u in store.find_look_alikes(likenesses(PAYPAL), ["es", "fr"])
+    ]
+
+
+def test_rekey_moves_the_skeleton_with_the_key(store: SQLStore) -> None:
+    """A user whose key ``rekey`` changes gets the skeleton of its new key."""
+    write(store, ("x@fass.de", "es"))
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(users).values(email="x@faß.de", skeleton="of the old key")
+        )
+
+    assert 1 == store.rekey()
+    assert {"x@faß.de": _confusables.likeness(email_key("x@faß.de"))} == skeletons(
+        store
+    )
+
+
+def test_create_schema_adds_and_fills_the_column(
+    store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database of the previous version (no ``skeleton`` column, index or
+    version table) gets them from ``create_schema``, filled for every user a
+    batch at a time; a second call changes nothing."""
+    write(store, ("paypal@x.com", "es"), ("ana@x.com", "es"), ("mike@x.com", "fr"))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_users_skeleton")
+        conn.exec_driver_sql("ALTER TABLE users DROP COLUMN skeleton")
+        conn.exec_driver_sql("DROP TABLE skeleton_version")
+    monkeypatch.setattr("userimport.sql._FILL_BATCH", 1)
+
+    store.create_schema()
+    store.create_schema()
+    inspector = sa.inspect(store.engine)
+
+    assert "ix_users_skeleton" in {i["name"] for i in inspector.get_indexes("users")}
+    assert _confusables.likeness_version() == recorded_version(store)
+    assert {
+        email: _confusables.likeness(email_key(email)) for email in skeletons(store)
+    } == skeletons(store)
+    assert ["paypal@x.com"] == [
+        u.email for u in store.find_look_alikes(likenesses(PAYPAL), ["es"])
+    ]
+
+
+def test_a_schema_made_without_pyicu_is_filled_in_with_it(
+    database_url: str | sa.URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created and written without PyICU: no version, no skeleton; the look-up
+    with PyICU lists instead, and the next ``create_schema`` fills it all in."""
+    with SQLStore(database_url) as store:
+        with without_icu(monkeypatch):
+            store.create_schema()
+            write(store, ("paypal@x.com", "es"))
+            assert None is recorded_version(store)
+        found = store.find_look_alikes(likenesses(PAYPAL), ["es"])
+        store.create_schema()
+
+        assert ["paypal@x.com"] == [user.email for user in found]
+        assert _confusables.likeness_version() == recorded_version(store)
+        assert {"paypal@x.com": _confusables.likeness("paypal@x.com")} == skeletons(
+            store
+        )
