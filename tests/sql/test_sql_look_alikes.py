@@ -48,8 +48,11 @@ def write(store: SQLStore, *users_of: tuple[str, str]) -> None:
 def skeletons(store: SQLStore) -> dict[str, str | None]:
     """The ``skeleton`` column, by email."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(users.c.email, users.c.skeleton)).tuples()
-        return dict(rows.all())
+        rows = conn.execute(sa.select(users.c.email, users.c.skeleton))
+        found: dict[str, str | None] = {}
+        for email, skeleton in rows:
+            found[email] = skeleton
+        return found
 
 
 def recorded_version(store: SQLStore) -> str | None:
