@@ -261,8 +261,8 @@ _LIST_TITLES: Final[Mapping[str, Mapping[str, str]]] = {
         "language": "Language\nA code such as es, en or pt-BR.",
     },
     "es": {
-        "organization": "Organización\nElige una, o déjala vacía para la tuya.",
-        "role": "Rol\nElige uno, o déjalo vacío para el rol predeterminado.",
+        "organization": "Organización\nElige una o déjala vacía para usar la tuya.",
+        "role": "Rol\nElige uno o déjalo vacío para usar el predeterminado.",
         "language": "Idioma\nUn código como es, en o pt-BR.",
     },
 }
