@@ -57,6 +57,7 @@ __all__ = [
     "confusable_groups",
     "likeness",
     "likeness_version",
+    "likenesses",
     "look_alike_issues",
     "look_alike_users",
     "readable",
@@ -225,7 +226,9 @@ def _domain_text(domain: str) -> str:
 
 
 def confusable_groups(
-    keys: Iterable[str], others: Iterable[str] = ()
+    keys: Iterable[str],
+    others: Iterable[str] = (),
+    known: Mapping[str, str] | None = None,
 ) -> list[tuple[str, ...]]:
     """The email keys that look like one another, in groups.
 
@@ -235,6 +238,8 @@ def confusable_groups(
         others: More keys compared with ``keys`` but not among themselves: the
             existing users the importer may see. Two of them that look alike
             make no group.
+        known: The likenesses of some of ``keys``, already taken
+            (:func:`likenesses`).
 
     Returns:
         Each group of two or more distinct keys with one :func:`likeness` that
@@ -247,8 +252,10 @@ def confusable_groups(
     [('x@paypal.com', 'x@xn--pypal-4ve.com')]
     """
     by_skeleton: defaultdict[str, set[str]] = defaultdict(set)
+    known = known or {}
     for key in keys:
-        by_skeleton[likeness(key)].add(key)
+        taken = known.get(key)
+        by_skeleton[likeness(key) if taken is None else taken].add(key)
     for key in others:
         group = by_skeleton.get(likeness(key))
         if group is not None:
@@ -258,26 +265,33 @@ def confusable_groups(
     )
 
 
-def look_alike_users(
-    store: UserStore, keys: Collection[str], org_ids: Collection[str]
-) -> Sequence[StoredUser]:
-    """The users of ``org_ids`` that may look like one of ``keys``: what
-    :func:`look_alike_issues` compares the rows with.
-
-    A store with ``find_look_alikes``
-    (:class:`~userimport.persistence.LookAlikeUserStore`) is asked for the users
-    whose key has the :func:`likeness` of one of ``keys``: an indexed look-up,
-    whose cost follows the keys. Any other store lists every user of
-    ``org_ids``, and each of their likenesses is taken: the cost follows the
-    users the actor may see (about 2 µs a user). Both give the same warnings.
+def likenesses(keys: Iterable[str]) -> dict[str, str]:
+    """The :func:`likeness` of each key, by key: taken once per review and given to
+    :func:`look_alike_users` and :func:`look_alike_issues`.
 
     Raises:
         ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
     """
+    return {key: likeness(key) for key in keys}
+
+
+def look_alike_users(
+    store: UserStore, likenesses: Collection[str], org_ids: Collection[str]
+) -> Sequence[StoredUser]:
+    """The users of ``org_ids`` that may have one of ``likenesses``: what
+    :func:`look_alike_issues` compares the rows with.
+
+    A store with ``find_look_alikes``
+    (:class:`~userimport.persistence.LookAlikeUserStore`) is asked for exactly
+    those: an indexed look-up, whose cost follows the rows. Any other store lists
+    every user of ``org_ids``, and :func:`look_alike_issues` takes each one's
+    likeness: the cost follows the users the actor may see (about 2 µs a user).
+    Both give the same warnings.
+    """
     find = getattr(store, "find_look_alikes", None)
     if find is None:
         return store.list_users(org_ids)
-    found: Sequence[StoredUser] = find({likeness(key) for key in keys}, org_ids)
+    found: Sequence[StoredUser] = find(likenesses, org_ids)
     return found
 
 
@@ -308,7 +322,9 @@ _QUOTED = 12
 
 
 def look_alike_issues(
-    rows: Sequence[Compared | None], users: Sequence[StoredUser]
+    rows: Sequence[Compared | None],
+    users: Sequence[StoredUser],
+    known: Mapping[str, str] | None = None,
 ) -> dict[int, Issue]:
     """The ``confusable_email`` warning of each row whose key is not another row's
     or user's but looks the same (:func:`confusable_groups`), by index in ``rows``.
@@ -319,6 +335,8 @@ def look_alike_issues(
     Args:
         rows: The rows of a review in order, ``None`` for one that takes no part.
         users: The existing users to compare them with (those the actor may see).
+        known: The likenesses of the rows' keys, if already taken
+            (:func:`likenesses`).
 
     Raises:
         ModuleNotFoundError: PyICU is not installed (the ``confusables`` extra).
@@ -328,7 +346,7 @@ def look_alike_issues(
         if compared is not None:
             members.setdefault(compared.key, []).append((index, compared))
     keys = [user.key for user in users]
-    groups = confusable_groups(members, keys)
+    groups = confusable_groups(members, keys, known)
     grouped = {key for group in groups for key in group if key not in members}
     existing = {
         key: user for key, user in zip(keys, users, strict=True) if key in grouped

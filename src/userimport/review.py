@@ -529,19 +529,20 @@ def _look_alikes(
     ]
     if not any(compared) or not _confusables.available():
         return {}
-    keys = {row.key for row in compared if row is not None}
-    return _confusables.look_alike_issues(compared, _visible(ctx, store, keys))
+    known = _confusables.likenesses(row.key for row in compared if row is not None)
+    users = _visible(ctx, store, set(known.values()))
+    return _confusables.look_alike_issues(compared, users, known)
 
 
 def _visible(
-    ctx: ReviewContext, store: UserStore, keys: Collection[str]
+    ctx: ReviewContext, store: UserStore, likenesses: Collection[str]
 ) -> Sequence[StoredUser]:
     """The users the actor may see (:func:`~userimport.access.visible_users`,
-    without its search and pages) that may look like one of ``keys``; foreign
+    without its search and pages) that may have one of ``likenesses``; foreign
     failures are translated into ``StoreError``."""
     try:
         return _confusables.look_alike_users(
-            store, keys, ctx.orgs.subtree_ids(ctx.actor.org_id)
+            store, likenesses, ctx.orgs.subtree_ids(ctx.actor.org_id)
         )
     except UserImportError:
         raise

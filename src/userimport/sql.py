@@ -360,6 +360,14 @@ def _stored(row: Sequence[Any]) -> StoredUser:
     )
 
 
+def _likeness(row: Sequence[Any]) -> str:
+    """The likeness of a row of :func:`_select_users`: its ``skeleton``, read
+    after the other columns, or, where the row has none (or was read without
+    it), the likeness of its key."""
+    kept = row[len(_USER_FIELDS)] if len(row) > len(_USER_FIELDS) else None
+    return _confusables.likeness(row[1]) if kept is None else str(kept)
+
+
 #: The ``users`` columns a write sets (all but the id).
 _USER_COLUMNS: tuple[str, ...] = (
     "email",
@@ -635,19 +643,15 @@ class SQLStore:
             among(users.c.email_key)
         )
         self._search_statements: dict[tuple[int, bool], sa.Select[Any]] = {}
-        # The look-alike look-up, by the skeleton index (named for SQLite, whose
-        # planner has no statistics to prefer it over the organizations' index).
+        # The look-alike look-up: the users of some skeletons and those without
+        # one, by the skeleton index alone (named for SQLite, whose planner has no
+        # statistics to prefer it). The few users found are kept to the branch
+        # in Python, which spares sending a root's thousands of organization ids.
         self._users_by_skeleton = (
             _select_users()
+            .add_columns(users.c.skeleton)
             .with_hint(users, f"INDEXED BY {_SKELETON_INDEX}", "sqlite")
-            .where(among(users.c.skeleton, name="skeletons"))
-            .where(among(users.c.organization))
-        )
-        self._users_without_skeleton = (
-            _select_users()
-            .with_hint(users, f"INDEXED BY {_SKELETON_INDEX}", "sqlite")
-            .where(users.c.skeleton.is_(None))
-            .where(among(users.c.organization))
+            .where(sa.or_(among(users.c.skeleton), users.c.skeleton.is_(None)))
         )
         self._skeleton_version = sa.select(skeleton_version.c.version)
         self._skeleton_version_shared = self._skeleton_version.with_for_update(
@@ -1127,20 +1131,16 @@ class SQLStore:
             StoreError: The database failed.
         """
         current = _confusables.likeness_version()
-        wanted = set(likenesses)
-        params = self._params(org_ids)
-        params["skeletons"] = _values_parameter(wanted, self._dialect)
+        # A frozenset (a subtree's ids) is taken as it is, not copied.
+        wanted, branch = frozenset(likenesses), frozenset(org_ids)
         with self._transaction(write=False) as conn:
-            found: Sequence[Sequence[Any]] = ()
-            if conn.execute(self._skeleton_version).scalar() != current:
-                rows = conn.execute(self._users_by_org, params).all()
+            if conn.execute(self._skeleton_version).scalar() == current:
+                found = conn.execute(self._users_by_skeleton, self._params(wanted))
             else:
-                rows = conn.execute(self._users_without_skeleton, params).all()
-                found = conn.execute(self._users_by_skeleton, params).all()
-        likeness = _confusables.likeness
-        return [_stored(row) for row in found] + [
-            _stored(row) for row in rows if likeness(row[1]) in wanted
-        ]
+                found = conn.execute(self._users_by_org, self._params(branch))
+            rows = [row for row in found if row[5] in branch]
+        fields = len(_USER_FIELDS)
+        return [_stored(row[:fields]) for row in rows if _likeness(row) in wanted]
 
     def _search_statement(self, words: int, *, limited: bool) -> sa.Select[Any]:
         """The statement of :meth:`search_users` for ``words`` query words."""

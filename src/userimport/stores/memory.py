@@ -129,7 +129,7 @@ class MemoryStore:
             ModuleNotFoundError: PyICU is not installed (the ``confusables``
                 extra).
         """
-        wanted = set(org_ids)
+        wanted = frozenset(org_ids)  # a subtree's frozenset is not copied
         with self._lock:
             alike = self._alike
             if alike is None:
