@@ -20,7 +20,15 @@ PACKAGE = Path(__file__).parents[1] / "src" / "userimport"
 #: the ones below. Integrations (the last layer) sit on top of everything.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # Values and rules that need nothing else of the library.
-    ("schema", "issues", "exceptions", "formulas", "_characters", "_messages"),
+    (
+        "schema",
+        "issues",
+        "exceptions",
+        "formulas",
+        "_characters",
+        "_messages",
+        "_labels",
+    ),
     # bytes -> text; the hierarchy and rights; the store port; one email's rules.
     (
         "decoding",

@@ -380,7 +380,7 @@ def test_a_spanish_error_report_marks_warnings_in_spanish() -> None:
 
     errors = error_report(preview).decode("utf-8-sig").splitlines()[1]
 
-    assert "Falta la columna obligatoria email" in errors
+    assert "Falta la columna obligatoria “correo electrónico”" in errors
     assert 'Aviso: Esta columna no se usa y se ignorará: ""Emial"".' in errors
     assert "Warning" not in errors
 

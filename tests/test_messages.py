@@ -144,3 +144,16 @@ def test_a_review_in_spanish_says_every_row_issue_in_spanish() -> None:
     for (_, said_en), (code, said_es) in zip(english, spanish, strict=True):
         assert said_en != said_es, code
         assert [] == english_left(said_es), said_es
+
+
+def test_a_spanish_review_names_fields_and_roles_in_spanish() -> None:
+    """Columns and roles are named in the review's words, not by their ids: a
+    role above the actor's, a missing column."""
+    role = dict(
+        issues_of(b"first_name,last_name,email,role\r\nAna,Gil,a@x.es,admin\r\n", "es")
+    )
+    column = dict(issues_of(b"first_name,email\r\nAna,a@x.es\r\n", "es"))
+
+    assert "“administrador”" in role["role_not_allowed"]
+    assert "“responsable”" in role["role_not_allowed"]
+    assert "columna obligatoria “apellidos”" in column["missing_columns"]

@@ -443,7 +443,7 @@ def test_error_report_of_an_unreadable_file_holds_the_file_problems() -> None:
     records = cells(error_report(preview))
     assert 2 == len(records)
     assert [""] * len(COLUMNS) == records[1][:-1]
-    assert "The required column email is missing" in records[1][-1]
+    assert "The required column “email” is missing" in records[1][-1]
     assert (
         'Warning: The column is not used and will be ignored: "Emial".'
         in records[1][-1]

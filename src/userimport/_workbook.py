@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Final
 
 from userimport._cell_text import BUILTIN_FORMATS, format_kind, number_text, unescape
+from userimport._labels import FIELD_NAMES
 from userimport._messages import message
 from userimport.issues import Issue, IssueCode
 
@@ -160,7 +161,7 @@ def formula_issue(row: int, column: str, formula: str) -> Issue:
             "The {column} cell holds the formula {formula} without its result; type "
             "the value itself, or open the file in Excel or LibreOffice and save it "
             "again so that the result is saved.",
-            column=column,
+            column=FIELD_NAMES[column],
             formula=formula,
         ),
         row=row,

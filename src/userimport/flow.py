@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import attrs
 
+from userimport._labels import FIELD_NAMES
 from userimport._messages import language, listing, message, say
 from userimport.access import Actor
 from userimport.decoding import Readable
@@ -35,7 +36,6 @@ from userimport.persistence import StoredUser, UserStore, UserWrite
 from userimport.preview import ImportOptions, ImportResult, Preview, Summary
 from userimport.reading import MAX_CELL_LENGTH, read_records
 from userimport.review import (
-    FIELD_NAMES,
     Action,
     Check,
     OnExisting,

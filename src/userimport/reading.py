@@ -29,6 +29,7 @@ from typing import Final
 import attrs
 
 from userimport import _workbook
+from userimport._labels import FIELD_NAMES
 from userimport._messages import message
 from userimport.decoding import (
     DEFAULT_MAX_BYTES,
@@ -761,9 +762,9 @@ def _header_match(
         Issue.error(
             IssueCode.MISSING_COLUMNS,
             message(
-                "The required column {column} is missing; add a header cell named "
-                "one of {names}.",
-                column=column,
+                "The required column “{column}” is missing; add a header cell "
+                "named one of {names}.",
+                column=FIELD_NAMES[column],
                 names=_quoted(HEADER_ALIASES[column]),
             ),
             column=column,
@@ -777,7 +778,7 @@ def _header_match(
             message(
                 "The columns {headers} both give the {column}; keep only one of them.",
                 headers=_quoted(written, every=True),
-                column=column,
+                column=FIELD_NAMES[column],
             ),
             column=column,
         )

@@ -23,13 +23,20 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 import attrs
 
 from userimport import _confusables
+from userimport._labels import FIELD_NAMES, ROLE_NAMES
 from userimport._messages import listing, message
 from userimport.access import Actor
 from userimport.exceptions import StoreError, UserImportError
 from userimport.hierarchy import Organization, OrgTree
 from userimport.issues import Issue, IssueCode
 from userimport.persistence import FieldValue, StoredUser, UserStore, diff_fields
-from userimport.schema import COLUMNS, EXAMPLE_ROWS, Role, UserRow, email_key
+from userimport.schema import (
+    COLUMNS,
+    EXAMPLE_ROWS,
+    Role,
+    UserRow,
+    email_key,
+)
 from userimport.validation import ParsedUser, RowValidator, duplicate_email_issues
 
 __all__ = [
@@ -125,17 +132,6 @@ def blank_values(values: Mapping[str, str]) -> Mapping[str, str]:
 _COLUMN_SET = frozenset(COLUMNS)
 
 
-#: Each user field (a canonical column) as messages name it.
-FIELD_NAMES: Mapping[str, str] = {
-    "first_name": message("first name"),
-    "last_name": message("last name"),
-    "email": message("email"),
-    "organization": message("organization"),
-    "role": message("role"),
-    "groups": message("groups"),
-    "language": message("language"),
-}
-
 #: What identifies the template's example rows: email key and names.
 _EXAMPLES: frozenset[tuple[str, str, str]] = frozenset(
     (email_key(example["email"]), example["first_name"], example["last_name"])
@@ -222,8 +218,8 @@ class _Rights:
                     message(
                         "You may not give the role “{role}”, which is above your own "
                         "(“{own}”); choose a role up to yours.",
-                        role=role.value,
-                        own=ctx.actor.role.value,
+                        role=ROLE_NAMES[role],
+                        own=ROLE_NAMES[ctx.actor.role],
                     ),
                     row=row,
                     column="role",
@@ -443,7 +439,7 @@ def _against_store(
                 message(
                     "This user has the role “{role}”, above your own; only an "
                     "administrator of that rank may update them.",
-                    role=stored.role.value,
+                    role=ROLE_NAMES[stored.role],
                 ),
                 row=row,
                 column="role",

@@ -27,9 +27,9 @@ from userimport import (
     Severity,
     StoredUser,
 )
+from userimport._labels import FIELD_NAMES
 from userimport._messages import message, say
 from userimport.persistence import FieldValue
-from userimport.review import FIELD_NAMES
 
 __all__ = [
     "Cell",
