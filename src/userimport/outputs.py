@@ -20,7 +20,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
-from userimport._messages import message, say
+from userimport._messages import language, message, say
 from userimport.formulas import protect_cell
 from userimport.preview import ImportResult
 from userimport.reading import check_delimiter
@@ -340,8 +340,10 @@ def _row_cells(row: ReviewRow, locale: str) -> list[str]:
 def error_report(preview: Preview | ImportResult) -> bytes:
     """The uploaded rows with their problems, ready to fix and upload again.
 
-    The report has the canonical columns under the English template headers, and a
-    last column, ``errors``, that says in plain words what is wrong with each row:
+    The report has the canonical columns under the template's headers in the
+    review's language (``Nombre``, ``Apellidos``... for a Spanish review; English
+    for a language without a template), and a last column, ``errors`` in every
+    language, that says in plain words what is wrong with each row:
     its errors first, then its warnings (each marked ``Warning:``, or ``Aviso:``
     in a Spanish review, like its messages), one sentence each. Every uploaded row
     is there, in file order, with exactly the values it was uploaded with, and on
@@ -388,7 +390,7 @@ def error_report(preview: Preview | ImportResult) -> bytes:
     else:
         rows, file_issues = preview.rows, preview.file_issues
     locale = preview.locale
-    headers = TEMPLATE_HEADERS["en"]
+    headers = TEMPLATE_HEADERS.get(language(locale), TEMPLATE_HEADERS["en"])
     records: list[Sequence[str]] = [
         [*(headers[column] for column in COLUMNS), ERRORS_COLUMN]
     ]
