@@ -866,3 +866,15 @@ def test_detection_time_is_bounded() -> None:
     start = time.process_time()
     decode(data)
     assert time.process_time() - start < 1.0
+
+
+def test_a_byte_past_the_sample_picks_the_code_page_that_has_it() -> None:
+    """Lines that cp1252 and cp1250 read alike ("José Pérez") fill the sample; a
+    later line holds "Ť" and "Ď", which only cp1250 has: the file is cp1250, not
+    the next reading's code page (cp1251 read "Josй")."""
+    rows = "".join(f"José;Pérez;j{i}@x.com\r\n" for i in range(120))
+    text = f"first_name;last_name;email\r\n{rows}Ťapák;Ďurík;t@x.com\r\n"
+
+    result = decoded(text.encode("cp1250"))
+
+    assert ("cp1250", text) == (result.encoding, result.text)

@@ -636,16 +636,21 @@ def _detect(
     readings = _readings(sample, names, hint)
     failures: dict[str, UnicodeDecodeError] = {}
     for index, reading in enumerate(readings[:_MAX_ATTEMPTS]):
-        try:
-            text = data.decode(reading.codec)
-        except UnicodeDecodeError as error:
-            failures[reading.codec] = error
-            continue
-        mixed = _mixed_encodings(data, first_error, reading.codec)
-        if mixed is not None:
-            return mixed
-        close = _close_call(data, reading, readings[index + 1 :])
-        return Decoded(text, reading.codec, "detected", warnings=close)
+        # The code pages that read the sample alike, best fit first: a byte past
+        # the sample may be one that only a later one of them has (cp1250's "Ť",
+        # which cp1252 lacks, after lines that both read as "José").
+        for codec in reading.codecs:
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as error:
+                failures[codec] = error
+                continue
+            mixed = _mixed_encodings(data, first_error, codec)
+            if mixed is not None:
+                return mixed
+            chosen = attrs.evolve(reading, codec=codec)
+            close = _close_call(data, chosen, readings[index + 1 :])
+            return Decoded(text, codec, "detected", warnings=close)
     try:
         if "cp1252" in failures:
             raise failures["cp1252"]
@@ -677,8 +682,9 @@ def _allowed_names(allowed: Collection[str]) -> list[str]:
 
 @attrs.frozen
 class _Reading:
-    """One reading of the sample: the codec that decodes the file, the text, its
-    score, and every candidate codec that reads the sample so."""
+    """One reading of the sample: the codec whose languages fit it best, the text,
+    its score, and every candidate codec that reads the sample so, best fit first
+    (the first of them that decodes the whole file is the file's)."""
 
     codec: str
     text: str
@@ -766,9 +772,9 @@ def _readings(sample: bytes, names: list[str], hint: str | None) -> list[_Readin
     for rank, (text, names_) in enumerate(texts.items()):
         # The code page whose languages fit the text best names it; earlier names
         # win exact ties.
-        codec = max(names_, key=lambda name: scores[text, name])
+        fits = tuple(sorted(names_, key=lambda name: -scores[text, name]))
         readings.append(
-            _Reading(codec, text, scores[text, codec] - rank * 1e-6, tuple(names_))
+            _Reading(fits[0], text, scores[text, fits[0]] - rank * 1e-6, fits)
         )
     ranked = sorted(readings, key=lambda reading: -reading.score)
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < _plausibility.CLOSE:
