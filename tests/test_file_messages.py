@@ -31,6 +31,7 @@ from userimport import (
     error_report,
 )
 from userimport._messages import Listing, Message, say
+from userimport._messages import _number as number
 from userimport.decoding import decode
 from userimport.formulas import FORMULA_TRIGGERS
 from userimport.issues import FILE_ERROR_CODES
@@ -72,7 +73,8 @@ def templates(text: str) -> Iterator[str]:
 
 def named_values(text: str) -> Iterator[str]:
     """The values a message names that are not messages themselves (a row number,
-    an encoding, a header cell as written): they stay as they are in any language."""
+    an encoding, a header cell as written): they stay as they are in any language,
+    numbers written as Spanish writes them."""
     if isinstance(text, Listing):
         for item in text.items:
             yield from named_values(item)
@@ -81,7 +83,7 @@ def named_values(text: str) -> Iterator[str]:
             if isinstance(value, Message | Listing):
                 yield from named_values(value)
             else:
-                yield str(value)
+                yield str(number(value, "es"))
     else:
         yield text
 

@@ -486,13 +486,13 @@ def test_many_bad_group_names_are_one_issue_per_fault() -> None:
     assert [
         (
             IssueCode.INVALID_CHARACTERS,
-            "4000 group names start with a character that spreadsheets run as a"
+            "4,000 group names start with a character that spreadsheets run as a"
             f" formula (CSV injection), among them '=0', {shown[0]}, '=2'; remove"
             " it or start each name with a letter.",
         ),
         (
             IssueCode.VALUE_TOO_LONG,
-            "2000 group names are longer than 100 characters, among them"
+            "2,000 group names are longer than 100 characters, among them"
             f" {', '.join(shown)}; shorten each to 100 at most.",
         ),
     ] == [(issue.code, issue.message) for issue in issues]

@@ -38,7 +38,8 @@ class Message(str):
     values: dict[str, object]
 
     def __new__(cls, template: str, /, **values: object) -> Message:
-        text = super().__new__(cls, template.format(**values))
+        shown = {name: _number(value, "en") for name, value in values.items()}
+        text = super().__new__(cls, template.format(**shown))
         text.template = template
         text.values = values
         return text
@@ -82,6 +83,24 @@ def listing(items: Iterable[str], separator: str = ", ") -> str:
     return Listing(items, separator)
 
 
+def _number(value: object, lang: str) -> object:
+    """An integer as the language writes it, any other value as it is.
+
+    English groups thousands with commas (``131,072``); Spanish, as the RAE and
+    ISO 80000 write it for Spain and Latin America alike, leaves four digits
+    ungrouped (``1500``) and groups longer numbers with a no-break space
+    (``131 072``), since a comma or a point would read as a decimal sign in one
+    country or another.
+    """
+    if type(value) is not int:
+        return value
+    if lang == "en":
+        return format(value, ",")
+    if -10_000 < value < 10_000:
+        return str(value)
+    return format(value, ",").replace(",", "\u00a0")
+
+
 def language(locale: str | None) -> str:
     """The language of ``locale`` that has a catalog: ``es-MX`` → ``es``; English
     for anything else.
@@ -118,7 +137,7 @@ def say(text: str, locale: str | None) -> str:
     if isinstance(text, Listing):
         return text.separator.join(say(item, lang) for item in text.items)
     values = {
-        name: say(value, lang) if isinstance(value, str) else value
+        name: say(value, lang) if isinstance(value, str) else _number(value, lang)
         for name, value in text.values.items()
     }
     return _catalog(lang).gettext(text.template).format(**values)

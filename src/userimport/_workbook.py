@@ -251,7 +251,7 @@ class _Parts:
                     message(
                         "This file holds {count} parts, far more than a workbook "
                         "has; {advice}.",
-                        count=format(len(infos), ","),
+                        count=len(infos),
                         advice=_SAVE_AGAIN,
                     )
                 )
@@ -638,7 +638,7 @@ def _too_many_cells(max_cells: int, row: int | None) -> Issue:
             message(
                 "This workbook holds more than {count} cells, more than an upload "
                 "may have; keep only the list of users in it and upload it again.",
-                count=format(max_cells, ","),
+                count=max_cells,
             )
         )
     return _malformed(
@@ -646,8 +646,8 @@ def _too_many_cells(max_cells: int, row: int | None) -> Issue:
             "This workbook holds more than {count} cells (at row {row}), more than "
             "an upload may have; keep only the list of users in it and upload it "
             "again.",
-            count=format(max_cells, ","),
-            row=format(row, ","),
+            count=max_cells,
+            row=row,
         )
     )
 
@@ -659,7 +659,7 @@ def _cell_too_long(row: int | None, max_length: int) -> Issue:
                 "This workbook has a text longer than {length} characters, more "
                 "than any cell of a list of users; shorten it and upload the file "
                 "again.",
-                length=format(max_length, ","),
+                length=max_length,
             )
         )
     return _malformed(
@@ -667,7 +667,7 @@ def _cell_too_long(row: int | None, max_length: int) -> Issue:
             "Row {row} has a cell longer than {length} characters, more than any "
             "cell of a list of users; shorten it and upload the file again.",
             row=row,
-            length=format(max_length, ","),
+            length=max_length,
         )
     )
 
@@ -676,7 +676,7 @@ def _damaged(row: int, problem: str) -> Issue:
     return _malformed(
         message(
             "This workbook is damaged at row {row}: {problem}; {advice}.",
-            row=format(row, ","),
+            row=row,
             problem=problem,
             advice=_SAVE_AGAIN,
         )
@@ -922,13 +922,11 @@ def _sheet_handlers(
 
 def _row_order(previous: int, row: int) -> Issue:
     if row > _MAX_ROW:
-        problem = message(
-            "row {row} is past the last row a sheet has", row=format(row, ",")
-        )
+        problem = message("row {row} is past the last row a sheet has", row=row)
     else:
         problem = message(
             "row {row} comes after row {previous}",
-            row=format(row, ","),
-            previous=format(previous, ","),
+            row=row,
+            previous=previous,
         )
     return _damaged(previous + 1, problem)

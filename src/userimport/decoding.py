@@ -366,7 +366,7 @@ def _format_size(size: int) -> str:
         return f"{size // (1024 * 1024)} MiB"
     if size >= 1024 and size % 1024 == 0:
         return f"{size // 1024} KiB"
-    return message("{count} bytes", count=format(size, ","))
+    return message("{count} bytes", count=size)
 
 
 def sniff_binary(data: bytes, *, encoding: str | None = None) -> Issue | None:

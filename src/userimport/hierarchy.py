@@ -93,7 +93,7 @@ def _quoted(ids: Sequence[str]) -> str:
     rest = len(ids) - _SHOWN_IDS
     if rest <= 0:
         return shown
-    return message("{shown} and {rest} more", shown=shown, rest=format(rest, ","))
+    return message("{shown} and {rest} more", shown=shown, rest=rest)
 
 
 class OrgTree:

@@ -875,13 +875,13 @@ def _too_many_rows(count: int, limit: int) -> Issue:
         said = message(
             "The file has {count} user rows but at most 1 row can be imported at "
             "once; split it into files of 1 row or fewer.",
-            count=format(count, ","),
+            count=count,
         )
     else:
         said = message(
             "The file has {count} user rows but at most {limit} rows can be "
             "imported at once; split it into files of {limit} rows or fewer.",
-            count=format(count, ","),
-            limit=format(limit, ","),
+            count=count,
+            limit=limit,
         )
     return Issue.error(IssueCode.TOO_MANY_ROWS, said, value=str(count))

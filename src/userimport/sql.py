@@ -261,6 +261,75 @@ _POSTGRES_TRIGGER = (
     " FOR EACH STATEMENT EXECUTE FUNCTION organizations_changed()"
 )
 
+#: A ``users`` row whose key changes while its ``skeleton`` stays as it was (a
+#: host's own SQL, the ``rekey`` of a version without the column) loses its
+#: skeleton, which described the old key: the look-up then computes the row's
+#: likeness itself and :meth:`SQLStore.refresh_skeletons` fills it in. The store's
+#: own writes set the key and its skeleton in one statement, so they keep theirs,
+#: unless the new key's skeleton is the old one's (``NULL`` then: still right).
+#: SQLite: after the update (its triggers cannot change the row being written).
+_SQLITE_KEY_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS users_key_changed"
+    " AFTER UPDATE OF email_key ON users"
+    " WHEN NEW.email_key IS NOT OLD.email_key AND NEW.skeleton IS OLD.skeleton"
+    " AND NEW.skeleton IS NOT NULL"
+    " BEGIN UPDATE users SET skeleton = NULL WHERE id = NEW.id; END"
+)
+
+#: PostgreSQL: before the update, the row itself (no second write of it).
+_POSTGRES_KEY_TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION users_key_changed() RETURNS trigger
+LANGUAGE plpgsql AS $body$
+BEGIN
+    NEW.skeleton := NULL;
+    RETURN NEW;
+END
+$body$
+"""
+_POSTGRES_KEY_TRIGGER = (
+    "CREATE TRIGGER users_key_changed BEFORE UPDATE OF email_key ON users"
+    " FOR EACH ROW WHEN (NEW.email_key IS DISTINCT FROM OLD.email_key"
+    " AND NEW.skeleton IS NOT DISTINCT FROM OLD.skeleton"
+    " AND NEW.skeleton IS NOT NULL)"
+    " EXECUTE FUNCTION users_key_changed()"
+)
+
+#: What :meth:`SQLStore.create_schema` adds to the tables of an older version
+#: (a column as ``table.column``): without them some statements fail.
+_UPGRADED = frozenset(
+    {
+        "organizations_version",
+        "skeleton_version",
+        "users.search_words",
+        "users.skeleton",
+        _SKELETON_INDEX,
+    }
+)
+
+#: What the look-up by skeleton needs (SQLite names the index in the query).
+_SKELETON_SCHEMA = frozenset({"skeleton_version", "users.skeleton", _SKELETON_INDEX})
+
+#: The names of the tables and indexes the database has and of the ``users``
+#: columns (as ``users.name``), among those the store checks; the table and index
+#: names are resolved as the store's statements resolve them.
+_SCHEMA_NAMES = {
+    "sqlite": (
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"
+        " UNION ALL SELECT 'users.' || name FROM pragma_table_info('users')"
+    ),
+    "postgresql": (
+        "SELECT name FROM unnest(ARRAY["
+        + ", ".join(
+            f"'{name}'"
+            for name in sorted({"users", *_UPGRADED})
+            if not name.startswith("users.")
+        )
+        + "]) AS names(name) WHERE to_regclass(name) IS NOT NULL"
+        " UNION ALL SELECT 'users.' || attname FROM pg_attribute"
+        " WHERE attrelid = to_regclass('users') AND attnum > 0 AND NOT attisdropped"
+    ),
+}
+
 #: How many users' search words ``create_schema`` fills in per statement.
 _FILL_BATCH = 10_000
 
@@ -485,6 +554,36 @@ def _store_error(error: BaseException, *, writing: bool) -> StoreError:
             )
         )
     return StoreError(message("The database failed ({reason}).", reason=reason))
+
+
+def _outdated_error(*, writing: bool) -> StoreError:
+    """The :class:`StoreError` of a database whose tables are an older version's:
+    ``create_schema`` was not run since the library was upgraded."""
+    if writing:
+        return StoreError(
+            message(
+                "The database's tables are from an older version of userimport: "
+                "run SQLStore.create_schema() once (it upgrades them in place); "
+                "nothing was written."
+            )
+        )
+    return StoreError(
+        message(
+            "The database's tables are from an older version of userimport: "
+            "run SQLStore.create_schema() once (it upgrades them in place)."
+        )
+    )
+
+
+def _is_missing_object(error: BaseException) -> bool:
+    """Whether the driver refused a statement for a table, column or index that
+    does not exist."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig)
+        return text.startswith("no such ") or " has no column named " in text
+    # undefined_table, undefined_column, undefined_object
+    return getattr(orig, "sqlstate", None) in {"42P01", "42703", "42704"}
 
 
 def _is_key_violation(error: BaseException | None) -> bool:
