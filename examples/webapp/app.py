@@ -45,13 +45,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from import_pages import (
     TemplateLink,
-    _template,
-    _template_workbook,
-    _too_large,
-    _upload,
+    template_view,
+    template_workbook_view,
+    too_large_page,
+    upload_view,
 )
 from plumbing import (
-    _STATE,
     DEFAULT_DATABASE,
     DEMO_ADMINS,
     LANGUAGES,
@@ -60,24 +59,31 @@ from plumbing import (
     ORGS_CSV,
     PUBLIC_ENDPOINTS,
     REVIEW_MAX_AGE,
+    STATE_KEY,
     TRANSLATIONS,
     DemoAdmin,
+    Refused,
     State,
-    _csrf_refused,
-    _language,
-    _make_nonce,
-    _page_context,
-    _refusal_page,
-    _Refused,
-    _require_admin,
-    _security_headers,
-    _switch_language,
+    csrf_refused_page,
+    make_nonce,
+    page_context,
+    page_language,
+    refusal_page,
+    require_admin,
+    security_headers,
     state,
+    switch_language_view,
 )
-from review_pages import _check, _columns, _commit, _report, _review
+from review_pages import check_view, columns_view, commit_view, report_view, review_view
 from userimport.hierarchy import organizations_from_csv
 from userimport.sql import SQLStore
-from users_pages import _home, _new_user, _sign_in, _sign_out, _users
+from users_pages import (
+    home_view,
+    new_user_view,
+    sign_in_view,
+    sign_out_view,
+    users_view,
+)
 
 __all__ = [
     "DEMO_ADMINS",
@@ -143,10 +149,10 @@ def create_app(
         MAX_FORM_PARTS=MAX_FORM_PARTS,
         REVIEW_MAX_AGE=REVIEW_MAX_AGE,
     )
-    app.extensions[_STATE] = State(store)
+    app.extensions[STATE_KEY] = State(store)
     Babel(
         app,
-        locale_selector=_language,
+        locale_selector=page_language,
         default_translation_directories=str(TRANSLATIONS),
     )
     # The pages' markup without the indentation of the template's own tags: a
@@ -157,30 +163,32 @@ def create_app(
     # The order matters: the nonce first (every page, refusals included, needs
     # it), then the CSRF check, so that a cross-site POST is refused (400) before
     # anything else looks at it, then the sign-in check.
-    app.before_request(_make_nonce)
+    app.before_request(make_nonce)
     CSRFProtect(app)
-    app.before_request(_require_admin)
-    app.after_request(_security_headers)
-    app.context_processor(_page_context)
-    app.register_error_handler(RequestEntityTooLarge, _too_large)
-    app.register_error_handler(CSRFError, _csrf_refused)
-    app.register_error_handler(_Refused, _refusal_page)
-    app.add_url_rule("/", "home", _home)
-    app.add_url_rule("/language", "switch_language", _switch_language, methods=["POST"])
-    app.add_url_rule("/sign-in", "sign_in", _sign_in, methods=["GET", "POST"])
-    app.add_url_rule("/sign-out", "sign_out", _sign_out, methods=["POST"])
-    app.add_url_rule("/users", "users", _users)
-    app.add_url_rule("/users/new", "new_user", _new_user, methods=["GET", "POST"])
-    app.add_url_rule("/import", "upload", _upload, methods=["GET"])
-    app.add_url_rule("/import", "review", _review, methods=["POST"])
-    app.add_url_rule("/import/template/<language>", "template", _template)
+    app.before_request(require_admin)
+    app.after_request(security_headers)
+    app.context_processor(page_context)
+    app.register_error_handler(RequestEntityTooLarge, too_large_page)
+    app.register_error_handler(CSRFError, csrf_refused_page)
+    app.register_error_handler(Refused, refusal_page)
+    app.add_url_rule("/", "home", home_view)
     app.add_url_rule(
-        "/import/template/<language>/xlsx", "template_workbook", _template_workbook
+        "/language", "switch_language", switch_language_view, methods=["POST"]
     )
-    app.add_url_rule("/import/columns", "columns", _columns, methods=["POST"])
-    app.add_url_rule("/import/check", "check", _check, methods=["POST"])
-    app.add_url_rule("/import/report", "report", _report, methods=["POST"])
-    app.add_url_rule("/import/commit", "commit", _commit, methods=["POST"])
+    app.add_url_rule("/sign-in", "sign_in", sign_in_view, methods=["GET", "POST"])
+    app.add_url_rule("/sign-out", "sign_out", sign_out_view, methods=["POST"])
+    app.add_url_rule("/users", "users", users_view)
+    app.add_url_rule("/users/new", "new_user", new_user_view, methods=["GET", "POST"])
+    app.add_url_rule("/import", "upload", upload_view, methods=["GET"])
+    app.add_url_rule("/import", "review", review_view, methods=["POST"])
+    app.add_url_rule("/import/template/<language>", "template", template_view)
+    app.add_url_rule(
+        "/import/template/<language>/xlsx", "template_workbook", template_workbook_view
+    )
+    app.add_url_rule("/import/columns", "columns", columns_view, methods=["POST"])
+    app.add_url_rule("/import/check", "check", check_view, methods=["POST"])
+    app.add_url_rule("/import/report", "report", report_view, methods=["POST"])
+    app.add_url_rule("/import/commit", "commit", commit_view, methods=["POST"])
     return app
 
 

@@ -44,14 +44,14 @@ from plumbing import (
     ON_EXISTING_CHOICES,
     ROLE_TITLES,
     TEMPLATE_TITLES,
-    _admin,
-    _by_column,
-    _changes,
-    _language,
-    _Refused,
-    _seal_keys,
-    _signed_in,
-    _tree,
+    Refused,
+    by_column,
+    changes_of,
+    current_admin,
+    page_language,
+    request_tree,
+    seal_keys,
+    signed_in,
     state,
 )
 from userimport import (
@@ -95,7 +95,7 @@ def _admin_language() -> str:
     """The administrator's language: the pages' (the switch's, else the browser's),
     with the region the browser names for it (``es-MX``), since the region decides
     the list separator."""
-    language = _language()
+    language = page_language()
     for tag, _ in request.accept_languages:
         if not _LANGUAGE_TAG.fullmatch(tag) or _primary(tag) != language:
             continue  # "*", not a language tag at all, or another language
@@ -132,13 +132,13 @@ def _upload_page(problem: str | None = None) -> str:
     return render_template("upload.html", templates=_template_links(), problem=problem)
 
 
-def _upload() -> ResponseReturnValue:
+def upload_view() -> ResponseReturnValue:
     return _upload_page()
 
 
-def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+def too_large_page(error: RequestEntityTooLarge) -> ResponseReturnValue:
     # Raised while the CSRF check reads the form, before the sign-in check.
-    if _admin() is None:
+    if current_admin() is None:
         return redirect(url_for("sign_in"), 303)
     megabytes = MAX_REQUEST_BYTES // (1024 * 1024)
     return _upload_page(
@@ -149,7 +149,7 @@ def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     ), 413
 
 
-def _template(language: str) -> ResponseReturnValue:
+def template_view(language: str) -> ResponseReturnValue:
     """The template in ``language``, with the list separator of its region
     (``es`` with semicolons, ``es-MX`` with commas)."""
     try:
@@ -165,15 +165,15 @@ def _template(language: str) -> ResponseReturnValue:
     )
 
 
-def _template_workbook(language: str) -> ResponseReturnValue:
+def template_workbook_view(language: str) -> ResponseReturnValue:
     """The template as an Excel workbook whose drop-down lists offer the signed-in
     administrator's organizations and roles."""
     try:
         data = template(
             language,
             format="xlsx",
-            orgs=_tree(),
-            actor=_signed_in().actor,
+            orgs=request_tree(),
+            actor=signed_in().actor,
         )
     except ValueError as error:
         return str(error), 404, {"Content-Type": "text/plain; charset=utf-8"}
@@ -198,10 +198,10 @@ def _columns_read(preview: Preview) -> list[str]:
     return shown
 
 
-def _missing_optional(preview: Preview, actor: Actor) -> list[tuple[str, str]]:
+def missing_optional(preview: Preview, actor: Actor) -> list[tuple[str, str]]:
     """What the file's missing optional columns mean, as (column, sentence): a
     file without ``organization`` puts everyone in the administrator's own."""
-    org = _tree().get(actor.org_id)
+    org = request_tree().get(actor.org_id)
     sentences = {
         "organization": lambda: gettext(
             "No Organization column: everyone goes into %(organization)s.",
@@ -223,7 +223,7 @@ def _missing_optional(preview: Preview, actor: Actor) -> list[tuple[str, str]]:
     ]
 
 
-def _is_left_out(row: ReviewRow) -> bool:
+def is_left_out(row: ReviewRow) -> bool:
     return any(issue.code is IssueCode.LEFT_OUT for issue in row.issues)
 
 
@@ -268,7 +268,7 @@ def _done_unavailable(preview: Preview) -> str | None:
     )
 
 
-def _review_page(
+def review_page(
     preview: Preview,
     token: str,
     message: str | None = None,
@@ -279,8 +279,10 @@ def _review_page(
 ) -> str:
     """Step 2: every row with its action and issues, its invalid cells editable,
     and the sealed review (with the sealed upload, when it is kept)."""
-    actor = _signed_in().actor
-    rows = [(row, _by_column(row.issues), _changes(row, actor)) for row in preview.rows]
+    actor = signed_in().actor
+    rows = [
+        (row, by_column(row.issues), changes_of(row, actor)) for row in preview.rows
+    ]
     filters = _filters(preview)
     shown = request.form.get("show", "all")
     return render_template(
@@ -294,7 +296,7 @@ def _review_page(
         delimiter=DELIMITER_NAMES.get(preview.delimiter or "", preview.delimiter),
         columns_read=_columns_read(preview),
         columns_ignored=[m.header for m in preview.columns if m.column is None],
-        missing=_missing_optional(preview, actor),
+        missing=missing_optional(preview, actor),
         filters=filters,
         shown=shown if any(value == shown for value, _, _ in filters) else "all",
         done_unavailable=_done_unavailable(preview),
@@ -307,7 +309,7 @@ def _review_page(
     )
 
 
-def _server_options(
+def server_options(
     on_existing: OnExisting,
     *,
     locale: str,
@@ -334,7 +336,7 @@ def _server_options(
     )
 
 
-def _review_options(preview: Preview) -> ImportOptions:
+def review_options(preview: Preview) -> ImportOptions:
     """The server's options for a sealed review, built again from what the seal
     holds, never from a form field: its policy, its language, and either no
     column matching or the column step's (each header cell as the review read
@@ -343,7 +345,7 @@ def _review_options(preview: Preview) -> ImportOptions:
     Raises:
         PreviewMismatch: Neither has: the review is not one this application made.
     """
-    plain = _server_options(preview.on_existing, locale=preview.locale)
+    plain = server_options(preview.on_existing, locale=preview.locale)
     if plain.fingerprint == preview.options_fingerprint:
         return plain
     matched = attrs.evolve(
@@ -363,11 +365,11 @@ _UPLOAD_SALT: Final = "userimport webapp: an upload kept in the page"
 
 def _upload_signer() -> TimestampSigner:
     # itsdangerous signs with the last key and verifies with any of them.
-    keys = [k.encode("utf-8") if isinstance(k, str) else k for k in _seal_keys()]
+    keys = [k.encode("utf-8") if isinstance(k, str) else k for k in seal_keys()]
     return TimestampSigner(keys[::-1], salt=_UPLOAD_SALT)
 
 
-def _keep_upload(data: bytes, on_existing: OnExisting) -> str:
+def keep_upload(data: bytes, on_existing: OnExisting) -> str:
     """The upload's bytes, compressed and signed for the page to carry, with the
     administrator and the policy they were uploaded under.
 
@@ -378,7 +380,7 @@ def _keep_upload(data: bytes, on_existing: OnExisting) -> str:
     for this purpose alone), it is refused when altered or older than
     ``REVIEW_MAX_AGE``, or sent back by another administrator.
     """
-    actor = _signed_in().actor
+    actor = signed_in().actor
     about = json.dumps([actor.org_id, actor.role.value, on_existing.value])
     value = ".".join(
         base64.urlsafe_b64encode(part).decode("ascii").rstrip("=")
@@ -391,17 +393,17 @@ def _unpadded(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-_ALTERED_UPLOAD: Final = lazy_gettext(
+ALTERED_UPLOAD: Final = lazy_gettext(
     "The file kept in this page was altered, has expired, or was uploaded by "
     "another administrator, so nothing was done."
 )
 
 
-def _kept_upload(token: str) -> tuple[bytes, OnExisting]:
-    """The bytes and the policy of an upload kept by :func:`_keep_upload`.
+def kept_upload(token: str) -> tuple[bytes, OnExisting]:
+    """The bytes and the policy of an upload kept by :func:`keep_upload`.
 
     Raises:
-        _Refused: The token was altered or has expired (400), or another
+        Refused: The token was altered or has expired (400), or another
             administrator uploaded the file (409).
     """
     try:
@@ -415,23 +417,23 @@ def _kept_upload(token: str) -> tuple[bytes, OnExisting]:
         data = zlib.decompress(_unpadded(packed))
         on_existing = OnExisting(policy)
     except (BadData, ValueError, TypeError, binascii.Error, zlib.error) as error:
-        raise _Refused(str(_ALTERED_UPLOAD)) from error
-    if actor != _signed_in().actor:
-        raise _Refused(str(_ALTERED_UPLOAD), status=409)
+        raise Refused(str(ALTERED_UPLOAD)) from error
+    if actor != signed_in().actor:
+        raise Refused(str(ALTERED_UPLOAD), status=409)
     return data, on_existing
 
 
-def _keeps_upload(preview: Preview) -> bool:
+def keeps_upload(preview: Preview) -> bool:
     """Whether a page keeps the upload: the file was read up to its header and
     has rows to review or columns to match (a file refused whole is not kept)."""
     return (
         preview.upload_sha256 is not None
         and bool(preview.columns)
-        and (bool(preview.rows) or _needs_columns(preview))
+        and (bool(preview.rows) or needs_columns(preview))
     )
 
 
-def _needs_columns(preview: Preview) -> bool:
+def needs_columns(preview: Preview) -> bool:
     """Whether the column step comes first: the header was read, and a cell of it
     is unknown, or a required column is missing or given twice."""
     return bool(preview.columns) and any(

@@ -162,7 +162,7 @@ MAX_SAMPLE_READINGS: Final = 4
 #: What the upload form offers for users that already exist.
 ON_EXISTING_CHOICES: Final = (OnExisting.SKIP, OnExisting.UPDATE)
 
-_STATE: Final = "userimport_webapp"
+STATE_KEY: Final = "userimport_webapp"
 
 
 @attrs.frozen
@@ -209,7 +209,7 @@ class State:
     options: ImportOptions = attrs.field(factory=ImportOptions)
 
 
-def _tree() -> OrgTree:
+def request_tree() -> OrgTree:
     """The organization tree, read once per request.
 
     Never kept for the application's lifetime: an organization added, moved or
@@ -225,7 +225,7 @@ def _tree() -> OrgTree:
 
 def state(app: Flask | None = None) -> State:
     """The :class:`State` of ``app`` (default: the current application)."""
-    found = (app if app is not None else current_app).extensions[_STATE]
+    found = (app if app is not None else current_app).extensions[STATE_KEY]
     assert isinstance(found, State)
     return found
 
@@ -233,11 +233,11 @@ def state(app: Flask | None = None) -> State:
 # -- page plumbing ----------------------------------------------------------------
 
 
-def _make_nonce() -> None:
+def make_nonce() -> None:
     g.nonce = secrets.token_urlsafe(16)
 
 
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
     # Defence in depth: the templates escape every value (Jinja2 autoescape), and
     # the policy lets only this request's own inline script and style run.
     nonce = g.get("nonce", "")
@@ -253,34 +253,34 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _admin() -> DemoAdmin | None:
+def current_admin() -> DemoAdmin | None:
     """The administrator signed in in this session, if any."""
     key = session.get("admin")
     return next((a for a in DEMO_ADMINS if a.key == key), None)
 
 
-def _require_admin() -> ResponseReturnValue | None:
+def require_admin() -> ResponseReturnValue | None:
     """Fail closed: without a signed-in administrator, every page but the sign-in
     page is the sign-in page (never a default administrator)."""
-    if request.endpoint in PUBLIC_ENDPOINTS or _admin() is not None:
+    if request.endpoint in PUBLIC_ENDPOINTS or current_admin() is not None:
         return None
     return redirect(url_for("sign_in"), 303)
 
 
-def _signed_in() -> DemoAdmin:
+def signed_in() -> DemoAdmin:
     """The signed-in administrator of a page that requires one."""
-    admin = _admin()
-    if admin is None:  # pragma: no cover - _require_admin sent the request away
+    admin = current_admin()
+    if admin is None:  # pragma: no cover - require_admin sent the request away
         abort(401)
     return admin
 
 
-def _page_context() -> dict[str, object]:
+def page_context() -> dict[str, object]:
     return {
-        "current_admin": _admin(),
+        "current_admin": current_admin(),
         "nonce": g.get("nonce", ""),
         "max_rows": state().options.max_rows,
-        "page_language": _language(),
+        "page_language": page_language(),
         "languages": LANGUAGES,
         "language_next": _language_next(),
     }
@@ -289,7 +289,7 @@ def _page_context() -> dict[str, object]:
 # -- languages --------------------------------------------------------------------
 
 
-def _language() -> str:
+def page_language() -> str:
     """The language of the pages (and of the library's messages in them): the one
     chosen with the switch, else the first of the browser's (Accept-Language) that
     the application speaks, else English."""
@@ -300,7 +300,7 @@ def _language() -> str:
     return best if best is not None else "en"
 
 
-def _choose_language(language: str) -> None:
+def choose_language(language: str) -> None:
     """Keep the administrator's choice for the next pages, and this one."""
     if language in LANGUAGES:
         session["language"] = language
@@ -333,13 +333,13 @@ def _local(target: str | None) -> str:
     return url_for("users")
 
 
-def _switch_language() -> ResponseReturnValue:
+def switch_language_view() -> ResponseReturnValue:
     """The language switch: keep the choice in the session, back to the page."""
-    _choose_language(request.form.get("language", ""))
+    choose_language(request.form.get("language", ""))
     return redirect(_local(request.form.get("next")), 303)
 
 
-def _numbers(rows: Iterable[int]) -> str:
+def row_numbers(rows: Iterable[int]) -> str:
     """``2``, ``2 and 3``, ``2, 3 and 5``: row numbers for a sentence."""
     numbers = [str(row) for row in sorted(rows)]
     if len(numbers) <= 1:
@@ -351,7 +351,7 @@ def _numbers(rows: Iterable[int]) -> str:
     )
 
 
-def _seal_keys() -> list[str | bytes]:
+def seal_keys() -> list[str | bytes]:
     """The keys that seal reviews: the app's secret key signs; it and its
     fallbacks verify. (``seal`` derives its own key from them, so the session's
     key never signs a review directly.)"""
@@ -359,7 +359,7 @@ def _seal_keys() -> list[str | bytes]:
     return [current_app.secret_key or "", *fallbacks]
 
 
-def _refused(
+def refused_page(
     error: Exception | None,
     *,
     summary: str,
@@ -383,8 +383,8 @@ def _refused(
     )
 
 
-class _Refused(Exception):
-    """A request refused with nothing done: its page says why (``_refused``).
+class Refused(Exception):
+    """A request refused with nothing done: its page says why (``refused_page``).
 
     Args:
         summary: What happened, for the administrator.
@@ -401,14 +401,14 @@ class _Refused(Exception):
         self.cause = cause
 
 
-def _refusal_page(error: _Refused) -> ResponseReturnValue:
-    return _refused(error.cause, summary=error.summary), error.status
+def refusal_page(error: Refused) -> ResponseReturnValue:
+    return refused_page(error.cause, summary=error.summary), error.status
 
 
-def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
+def csrf_refused_page(error: CSRFError) -> ResponseReturnValue:
     # A form without this site's token: posted from another site, or a page older
     # than the token (an hour), or from before signing in again.
-    return _refused(
+    return refused_page(
         None,
         heading=gettext("This form was refused"),
         summary=gettext(
@@ -424,9 +424,9 @@ def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
     ), 400
 
 
-def _org_path(org_id: str, actor: Actor) -> str:
+def org_path(org_id: str, actor: Actor) -> str:
     """The organization as the actor sees it: its path from the actor's own."""
-    return _tree().path_text(org_id, within=actor.org_id) or org_id
+    return request_tree().path_text(org_id, within=actor.org_id) or org_id
 
 
 def _format_value(value: FieldValue) -> str:
@@ -436,19 +436,19 @@ def _format_value(value: FieldValue) -> str:
     return value if isinstance(value, str) else "; ".join(value)
 
 
-def _changes(row: ReviewRow, actor: Actor) -> list[tuple[str, str, str]]:
+def changes_of(row: ReviewRow, actor: Actor) -> list[tuple[str, str, str]]:
     """An update's changes as (field title, old, new), organizations as paths."""
     lines = []
     for field, (old, new) in row.changes.items():
         if field == "organization" and isinstance(old, str) and isinstance(new, str):
-            old, new = _org_path(old, actor), _org_path(new, actor)
+            old, new = org_path(old, actor), org_path(new, actor)
         lines.append(
             (COLUMN_TITLES.get(field, field), _format_value(old), _format_value(new))
         )
     return lines
 
 
-def _by_column(issues: Iterable[Issue]) -> dict[str | None, list[Issue]]:
+def by_column(issues: Iterable[Issue]) -> dict[str | None, list[Issue]]:
     """Issues grouped by the column they concern (``None``: the row as a whole)."""
     grouped: dict[str | None, list[Issue]] = {}
     for issue in issues:

@@ -28,16 +28,16 @@ from flask_babel import (  # type: ignore[import-untyped]
 )
 
 from import_pages import (
-    _ALTERED_UPLOAD,
-    _is_left_out,
-    _keep_upload,
-    _keeps_upload,
-    _kept_upload,
-    _missing_optional,
-    _needs_columns,
-    _review_options,
-    _review_page,
-    _server_options,
+    ALTERED_UPLOAD,
+    is_left_out,
+    keep_upload,
+    keeps_upload,
+    kept_upload,
+    missing_optional,
+    needs_columns,
+    review_options,
+    review_page,
+    server_options,
 )
 from plumbing import (
     COLUMN_CODES,
@@ -46,14 +46,14 @@ from plumbing import (
     MAX_SAMPLE_READINGS,
     ON_EXISTING_CHOICES,
     SAMPLES_PER_COLUMN,
-    _choose_language,
-    _language,
-    _numbers,
-    _Refused,
-    _refused,
-    _seal_keys,
-    _signed_in,
-    _tree,
+    Refused,
+    choose_language,
+    page_language,
+    refused_page,
+    request_tree,
+    row_numbers,
+    seal_keys,
+    signed_in,
     state,
 )
 from userimport import (
@@ -146,7 +146,7 @@ def _columns_page(
             (header, current.get(header), samples.get(header, [])) for header in headers
         ],
         issues=[i for i in preview.file_issues if i.code in COLUMN_CODES],
-        missing=_missing_optional(preview, _signed_in().actor),
+        missing=missing_optional(preview, signed_in().actor),
         required=[COLUMN_TITLES[column] for column in REQUIRED_COLUMNS],
         titles=COLUMN_TITLES,
         upload_token=upload,
@@ -161,14 +161,14 @@ def _posted_columns(headers: Sequence[str]) -> dict[str, str | None]:
     ``None`` to ignore it.
 
     Raises:
-        _Refused: A choice is missing or names no column (the form was not this
+        Refused: A choice is missing or names no column (the form was not this
             application's).
     """
     chosen: dict[str, str | None] = {}
     for index, header in enumerate(headers):
         column = request.form.get(f"column-{index}")
         if column is None or (column and column not in COLUMNS):
-            raise _Refused(
+            raise Refused(
                 gettext(
                     "This form does not match the file it was made for; nothing "
                     "was done."
@@ -178,36 +178,36 @@ def _posted_columns(headers: Sequence[str]) -> dict[str, str | None]:
     return chosen
 
 
-def _columns() -> ResponseReturnValue:
+def columns_view() -> ResponseReturnValue:
     """The column step sent: read the kept upload again with the administrator's
     matching (``ImportOptions.columns``) and review it, or show the step again
     while a required column is still missing or given twice. Its language switch
     shows the step again in the other language."""
     token = request.form.get("upload", "")
-    data, on_existing = _kept_upload(token)
+    data, on_existing = kept_upload(token)
     switching = request.form.get("language", "") in LANGUAGES
     if switching:
-        _choose_language(request.form["language"])
-    options = _server_options(on_existing, locale=_language())
+        choose_language(request.form["language"])
+    options = server_options(on_existing, locale=page_language())
     headers = _headers(_prepare(data, options))
     chosen = _posted_columns(headers)
     preview = _prepare(data, attrs.evolve(options, columns=chosen))
-    if switching or _needs_columns(preview):
+    if switching or needs_columns(preview):
         return _columns_page(data, preview, token, chosen)
-    return _review_page(preview, seal(preview, _seal_keys()), upload=token)
+    return review_page(preview, seal(preview, seal_keys()), upload=token)
 
 
 def _prepare(data: bytes, options: ImportOptions) -> Preview:
     return prepare(
         data,
-        actor=_signed_in().actor,
-        orgs=_tree(),
+        actor=signed_in().actor,
+        orgs=request_tree(),
         store=state().store,
         options=options,
     )
 
 
-def _review() -> ResponseReturnValue:
+def review_view() -> ResponseReturnValue:
     """Step 2: ``prepare`` the upload and show what would happen to every row, or
     first the column step when the header needs it."""
     choice = request.form.get("on_existing", OnExisting.SKIP.value)
@@ -219,13 +219,13 @@ def _review() -> ResponseReturnValue:
     # past the limit is enough for the library to say the file is too large.
     limit = state().options.max_bytes
     data = upload.stream.read(limit + 1) if upload is not None else b""
-    preview = _prepare(data, _server_options(on_existing, locale=_language()))
-    kept = _keep_upload(data, on_existing) if _keeps_upload(preview) else None
-    if kept is not None and _needs_columns(preview):
+    preview = _prepare(data, server_options(on_existing, locale=page_language()))
+    kept = keep_upload(data, on_existing) if keeps_upload(preview) else None
+    if kept is not None and needs_columns(preview):
         return _columns_page(data, preview, kept)
     # The page keeps the review only sealed: what comes back at Done is exactly
     # this preview (the policy chosen above included), or it is refused.
-    return _review_page(preview, seal(preview, _seal_keys()), upload=kept)
+    return review_page(preview, seal(preview, seal_keys()), upload=kept)
 
 
 _ALTERED: Final = lazy_gettext(
@@ -236,30 +236,30 @@ _ALTERED: Final = lazy_gettext(
 
 def _sealed_review() -> tuple[str, Preview, ImportOptions]:
     """The sealed review the page sent back, for the administrator signed in, and
-    the server's options for it (:func:`_review_options`).
+    the server's options for it (:func:`review_options`).
 
     Raises:
-        _Refused: The token was altered, has expired or is not a token at all
+        Refused: The token was altered, has expired or is not a token at all
             (400); the review was made for another administrator, or is not one
             this application makes (409).
     """
     token = request.form.get("review", "")
     try:
         preview = unseal(
-            token, _seal_keys(), max_age=current_app.config["REVIEW_MAX_AGE"]
+            token, seal_keys(), max_age=current_app.config["REVIEW_MAX_AGE"]
         )
-        if preview.actor != _signed_in().actor:
+        if preview.actor != signed_in().actor:
             raise PreviewMismatch(
                 gettext(
                     "This review was made for another administrator; upload the "
                     "file again."
                 )
             )
-        options = _review_options(preview)
+        options = review_options(preview)
     except SealError as error:
-        raise _Refused(str(_ALTERED), cause=error) from error
+        raise Refused(str(_ALTERED), cause=error) from error
     except PreviewMismatch as error:
-        raise _Refused(str(_ALTERED), status=409, cause=error) from error
+        raise Refused(str(_ALTERED), status=409, cause=error) from error
     return token, preview, options
 
 
@@ -275,7 +275,7 @@ def _posted_changes(preview: Preview) -> tuple[dict[int, dict[str, str]], set[in
     the review does not have, and validates every value like an uploaded one.
 
     Raises:
-        _Refused: A field is not one this application's form has.
+        Refused: A field is not one this application's form has.
     """
     rows = {row.row: row for row in preview.rows}
     edits: dict[int, dict[str, str]] = {}
@@ -284,7 +284,7 @@ def _posted_changes(preview: Preview) -> tuple[dict[int, dict[str, str]], set[in
             continue
         found = _EDIT_FIELD.fullmatch(name)
         if found is None:
-            raise _Refused(_FORGED_CHANGE)
+            raise Refused(_FORGED_CHANGE)
         number, column = int(found[1]), found[2]
         row = rows.get(number)
         if row is not None and row.values.get(column, "") == value:
@@ -292,7 +292,7 @@ def _posted_changes(preview: Preview) -> tuple[dict[int, dict[str, str]], set[in
         edits.setdefault(number, {})[column] = value
     dropped = request.form.getlist("drop")
     if not all(number.isdigit() and len(number) < 10 for number in dropped):
-        raise _Refused(_FORGED_CHANGE)
+        raise Refused(_FORGED_CHANGE)
     return edits, {int(number) for number in dropped}
 
 
@@ -328,18 +328,18 @@ def _revised(
     administrator changed so far is applied to it again.
 
     Raises:
-        _Refused: An edit or a row left out names a row or a column the review does
+        Refused: An edit or a row left out names a row or a column the review does
             not have, or a value no file can hold; the kept upload is not this
             review's.
     """
     kept = request.form.get("upload") or None
     base, base_options = preview, options
     changes = {number: dict(cells) for number, cells in edits.items()}
-    if kept is not None and _language() != preview.locale:
-        data, _ = _kept_upload(kept)
+    if kept is not None and page_language() != preview.locale:
+        data, _ = kept_upload(kept)
         if hashlib.sha256(data).hexdigest() != preview.upload_sha256:
-            raise _Refused(str(_ALTERED_UPLOAD))
-        base_options = attrs.evolve(options, locale=_language())
+            raise Refused(str(ALTERED_UPLOAD))
+        base_options = attrs.evolve(options, locale=page_language())
         base = _prepare(data, base_options)
         changes = _edits_between(base, preview)
         for number, cells in edits.items():
@@ -349,21 +349,21 @@ def _revised(
             base,
             edits=changes,
             drop=dropped,
-            actor=_signed_in().actor,
-            orgs=_tree(),
+            actor=signed_in().actor,
+            orgs=request_tree(),
             store=state().store,
             options=base_options,
         )
     except (ValueError, TypeError) as error:
-        raise _Refused(str(_FORGED_CHANGE), cause=error) from error
+        raise Refused(str(_FORGED_CHANGE), cause=error) from error
     changed = {
         after.row
         for before, after in zip(preview.rows, revised.rows, strict=True)
         if after.row is not None and _outcome(before) != _outcome(after)
     }
-    return _review_page(
+    return review_page(
         revised,
-        seal(revised, _seal_keys()),
+        seal(revised, seal_keys()),
         message,
         upload=kept,
         checked=_checked_text(changed, revised),
@@ -395,7 +395,7 @@ def _checked_text(changed: set[int], preview: Preview) -> str:
             "Checked again: row %(rows)s changed.",
             "Checked again: rows %(rows)s changed.",
             len(changed),
-            rows=_numbers(changed),
+            rows=row_numbers(changed),
         )
     else:
         said = gettext("Checked again: nothing changed.")
@@ -410,19 +410,19 @@ def _checked_text(changed: set[int], preview: Preview) -> str:
     return f"{said} {left}"
 
 
-def _check() -> ResponseReturnValue:
+def check_view() -> ResponseReturnValue:
     """Check again: the sealed review with the administrator's edits and rows left
     out, reviewed again by ``revise`` with the server's options for it. The
     review's language switch comes here too, and checks the edits as well."""
     _, preview, options = _sealed_review()
     language = request.form.get("language", "")
     if language in LANGUAGES:
-        _choose_language(language)
+        choose_language(language)
     edits, dropped = _posted_changes(preview)
     return _revised(preview, options, edits, dropped)
 
 
-def _report() -> ResponseReturnValue:
+def report_view() -> ResponseReturnValue:
     """The error report of a sealed review (step 2's, or the rows Done left out)."""
     _, preview, _ = _sealed_review()
     return send_file(
@@ -433,7 +433,7 @@ def _report() -> ResponseReturnValue:
     )
 
 
-def _commit() -> ResponseReturnValue:
+def commit_view() -> ResponseReturnValue:
     """Done: ``commit`` the sealed review with the server's options; the library
     writes exactly what was reviewed, or nothing and says why.
 
@@ -444,7 +444,7 @@ def _commit() -> ResponseReturnValue:
     token, preview, options = _sealed_review()
     if request.form.get("changes"):
         edits, dropped = _posted_changes(preview)
-        if edits or dropped != {row.row for row in preview.rows if _is_left_out(row)}:
+        if edits or dropped != {row.row for row in preview.rows if is_left_out(row)}:
             return _revised(
                 preview,
                 options,
@@ -458,20 +458,20 @@ def _commit() -> ResponseReturnValue:
     try:
         result = commit(
             preview,
-            actor=_signed_in().actor,
-            orgs=_tree(),
+            actor=signed_in().actor,
+            orgs=request_tree(),
             store=state().store,
             skip_invalid=request.form.get("skip_invalid") == "1",
             options=options,
         )
     except PreviewMismatch as error:
-        return _refused(error, summary=str(_ALTERED)), 409
+        return refused_page(error, summary=str(_ALTERED)), 409
     except CommitConflict as conflict:
         return _conflict_page(preview, conflict), 409
     except CommitBlocked as error:
         # The review as sealed: its rows show why (invalid rows, a file error).
         said = gettext("Nothing was imported. %(reason)s", reason=str(error))
-        return _review_page(
+        return review_page(
             preview, token, said, upload=request.form.get("upload") or None
         ), 409
     return _done_page(preview, result)
@@ -493,14 +493,14 @@ def _conflict_page(preview: Preview, conflict: CommitConflict) -> str:
             "Since your review, rows %(rows)s would not be imported as you reviewed "
             "them, so nothing was imported.",
             len(numbers),
-            rows=_numbers(numbers),
+            rows=row_numbers(numbers),
         )
     else:
         summary = gettext(
             "The users changed since your review, so nothing was imported."
         )
     # The library's message repeats the reasons; it is shown only without them.
-    return _refused(
+    return refused_page(
         None if reasons else conflict, summary=str(summary), reasons=reasons
     )
 
@@ -527,12 +527,12 @@ def _done_page(preview: Preview, result: ImportResult) -> str:
     """
     left_out = result.left_out
     report = (
-        seal(_left_out_review(preview, left_out), _seal_keys()) if left_out else None
+        seal(_left_out_review(preview, left_out), seal_keys()) if left_out else None
     )
     return render_template(
         "done.html",
         result=result,
         report_token=report,
         left_out=len(left_out),
-        dropped=sum(1 for row in left_out if _is_left_out(row)),
+        dropped=sum(1 for row in left_out if is_left_out(row)),
     )

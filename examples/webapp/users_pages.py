@@ -24,11 +24,11 @@ from plumbing import (
     DEMO_ADMINS,
     ROLE_TITLES,
     USERS_PAGE,
-    _by_column,
-    _language,
-    _org_path,
-    _signed_in,
-    _tree,
+    by_column,
+    org_path,
+    page_language,
+    request_tree,
+    signed_in,
     state,
 )
 from userimport import (
@@ -52,11 +52,11 @@ from userimport.schema import COLUMNS
 # -- Users ------------------------------------------------------------------------
 
 
-def _home() -> ResponseReturnValue:
+def home_view() -> ResponseReturnValue:
     return redirect(url_for("users"))
 
 
-def _sign_in() -> ResponseReturnValue:
+def sign_in_view() -> ResponseReturnValue:
     """The demo's sign-in page: pick an administrator (it stands in for a login)."""
     problem = None
     if request.method == "POST":
@@ -75,7 +75,7 @@ def _sign_in() -> ResponseReturnValue:
     return page, 400 if problem else 200
 
 
-def _sign_out() -> ResponseReturnValue:
+def sign_out_view() -> ResponseReturnValue:
     language = session.get("language")
     session.clear()
     if language is not None:
@@ -83,11 +83,11 @@ def _sign_out() -> ResponseReturnValue:
     return redirect(url_for("sign_in"), 303)
 
 
-def _users() -> ResponseReturnValue:
+def users_view() -> ResponseReturnValue:
     """The Users screen: searched (``?q=``) and paged (``?after=``, the email key of
     the previous page's last user); the store filters, orders and limits."""
-    actor = _signed_in().actor
-    tree = _tree()
+    actor = signed_in().actor
+    tree = request_tree()
     search = request.args.get("q", "").strip()
     after = request.args.get("after") or None
     # One more than a page tells whether there is a next one, without counting.
@@ -106,7 +106,7 @@ def _users() -> ResponseReturnValue:
         search=search,
         after=after,
         next_after=users[-1].key if len(found) > USERS_PAGE else None,
-        org_path=lambda org_id: _org_path(org_id, actor),
+        org_path=lambda org_id: org_path(org_id, actor),
         scope=tree.path_text(actor.org_id),
     )
 
@@ -127,16 +127,16 @@ def _single_preview(row: ReviewRow, actor: Actor, options: ImportOptions) -> Pre
     )
 
 
-def _new_user() -> ResponseReturnValue:
+def new_user_view() -> ResponseReturnValue:
     """Create a single user: ``validate_user`` then ``commit``, the import's rules."""
-    actor = _signed_in().actor
-    tree = _tree()
+    actor = signed_in().actor
+    tree = request_tree()
     values = {column: request.form.get(column, "") for column in COLUMNS}
     issues: Sequence[Issue] = ()
     if request.method == "POST":
         # An existing email is an error here: this form creates, it never updates.
         options = attrs.evolve(
-            state().options, on_existing=OnExisting.ERROR, locale=_language()
+            state().options, on_existing=OnExisting.ERROR, locale=page_language()
         )
         row = validate_user(
             values, actor=actor, orgs=tree, store=state().store, options=options
@@ -166,7 +166,7 @@ def _new_user() -> ResponseReturnValue:
     return render_template(
         "new_user.html",
         values=values,
-        issues=_by_column(issues),
+        issues=by_column(issues),
         titles=COLUMN_TITLES,
         roles=[(role, ROLE_TITLES[role]) for role in Role if actor.may_assign(role)],
         organizations=[
