@@ -759,6 +759,9 @@ class SQLStore:
         self._tree_version = sa.select(organizations_version.c.version)
         # The last tree built, with the version it was read under (see org_tree).
         self._tree: tuple[int, OrgTree] | None = None
+        # Whether the database has what the look-up by skeleton needs: checked
+        # until it has (a database whose create_schema is yet to run), then known.
+        self._skeleton_schema = False
 
     def __repr__(self) -> str:
         return f"<SQLStore {self._base.url.render_as_string(hide_password=True)}>"
@@ -804,7 +807,35 @@ class SQLStore:
                 with conn.begin():
                     yield conn
         except sa.exc.SQLAlchemyError as error:
+            if _is_missing_object(error) and self._outdated():
+                raise _outdated_error(writing=write) from error
             raise _store_error(error, writing=write) from error
+
+    def _schema_names(self, conn: Connection) -> frozenset[str]:
+        """The tables, indexes and ``users`` columns the database has (see
+        :data:`_SCHEMA_NAMES`), read in ``conn``'s transaction."""
+        found = conn.exec_driver_sql(_SCHEMA_NAMES[self._dialect]).scalars()
+        return frozenset(found)
+
+    def _outdated(self) -> bool:
+        """Whether the database holds the tables of an older version: after a
+        statement failed for a missing table or column, in a transaction of its
+        own (the failed one may be aborted)."""
+        try:
+            with self._lock, self._engine.connect() as conn, conn.begin():
+                names = self._schema_names(conn)
+        except sa.exc.SQLAlchemyError:
+            return False
+        return "users" in names and not _UPGRADED <= names
+
+    def _has_skeletons(self, conn: Connection) -> bool:
+        """Whether the database has the ``skeleton`` column, its index and its
+        version table: checked in ``conn``'s transaction until it has them (a
+        check that cannot fail, so a PostgreSQL transaction is never aborted by a
+        missing table)."""
+        if not self._skeleton_schema:
+            self._skeleton_schema = _SKELETON_SCHEMA <= self._schema_names(conn)
+        return self._skeleton_schema
 
     def create_schema(self) -> None:
         """Create the tables, indexes and triggers that are missing, and bring a
@@ -829,6 +860,7 @@ class SQLStore:
             metadata.create_all(conn)
             self._upgrade_users(conn)
             self._create_version(conn)
+            self._create_key_trigger(conn)
             self._refresh_skeletons(conn)
 
     def refresh_skeletons(self) -> int:
@@ -1048,6 +1080,20 @@ class SQLStore:
             conn.exec_driver_sql(_POSTGRES_TRIGGER_FUNCTION)
             conn.exec_driver_sql(_POSTGRES_TRIGGER)
 
+    def _create_key_trigger(self, conn: Connection) -> None:
+        """The trigger that clears a skeleton its key no longer has, where
+        missing (see :data:`_SQLITE_KEY_TRIGGER`)."""
+        if self._dialect == "sqlite":
+            conn.exec_driver_sql(_SQLITE_KEY_TRIGGER)
+            return
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_trigger WHERE tgname = 'users_key_changed'"
+            " AND tgrelid = to_regclass('users')"
+        ).first()
+        if exists is None:
+            conn.exec_driver_sql(_POSTGRES_KEY_TRIGGER_FUNCTION)
+            conn.exec_driver_sql(_POSTGRES_KEY_TRIGGER)
+
     # -- organizations ---------------------------------------------------------
 
     def add_organizations(self, orgs: Iterable[Organization]) -> None:
@@ -1233,7 +1279,10 @@ class SQLStore:
         # A frozenset (a subtree's ids) is taken as it is, not copied.
         wanted, branch = frozenset(likenesses), frozenset(org_ids)
         with self._transaction(write=False) as conn:
-            if conn.execute(self._skeleton_version).scalar() == current:
+            if (
+                self._has_skeletons(conn)
+                and conn.execute(self._skeleton_version).scalar() == current
+            ):
                 found = conn.execute(self._users_by_skeleton, self._params(wanted))
             else:
                 found = conn.execute(self._users_by_org, self._params(branch))
