@@ -26,6 +26,7 @@ from userimport import (
     Organization,
     OrgTree,
     StoredUser,
+    StoreError,
     UserRow,
     UserStore,
     UserWrite,
@@ -250,6 +251,33 @@ def test_create_schema_brings_an_older_database_up_to_date(
     assert "ix_users_organization_key_words" in indexes
     assert ("Acme", "Spain", "Madrid") == tree.path("mad")
     assert ("Acme", "Spain", "Madrid Centro") == renamed.path("mad")
+
+
+def test_an_older_database_says_to_run_create_schema(
+    database_url: str | sa.URL,
+) -> None:
+    """Before ``create_schema``, what needs the newer tables (the organization
+    version, the search words) says what to do, reads and writes alike; what the
+    older tables hold is read as before."""
+    _old_schema(database_url)
+    outdated = (
+        "The database's tables are from an older version of userimport: run "
+        "SQLStore.create_schema() once (it upgrades them in place)"
+    )
+
+    with SQLStore(database_url) as store:
+        with pytest.raises(StoreError) as tree:
+            store.org_tree()
+        with pytest.raises(StoreError) as search:
+            store.search_users(["mad"], words=["nunez"])
+        with pytest.raises(StoreError) as write:
+            store.apply([UserWrite(UserRow("Bea", "Gil", "bea@example.com", "mad"))])
+        listed = [user.email for user in store.list_users(["mad"])]
+
+    assert f"{outdated}." == str(tree.value)
+    assert f"{outdated}." == str(search.value)
+    assert f"{outdated}; nothing was written." == str(write.value)
+    assert ["ana@example.com", "jose@example.com"] == listed
 
 
 def test_create_schema_fills_in_search_words_written_without_them(
