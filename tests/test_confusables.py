@@ -33,13 +33,16 @@ from userimport import (
     validate_user,
 )
 from userimport._confusables import (
+    Compared,
     _ascii_skeletons,
     _icu,
     confusable_groups,
     likeness,
+    look_alike_issues,
     readable,
     skeleton,
 )
+from userimport._messages import say
 from userimport.formulas import FORMULA_TRIGGERS
 from userimport.schema import EXAMPLE_ROWS, email_key
 
@@ -284,6 +287,29 @@ def test_an_existing_email_with_a_hidden_character_is_not_quoted() -> None:
     assert "without U+202E" in issue.message
 
 
+def test_an_existing_email_that_reads_the_same_says_so() -> None:
+    """A store may hold a key in another form of the row's address (here the
+    Unicode form of a domain IDNA2008 refuses, as a host's own SQL may write it):
+    the keys differ, they read the same, and the message says so instead of
+    showing an empty difference, in English and in Spanish."""
+    stored = user("1", "x@\u2603.com", "es")  # a snowman
+    row = Compared(2, "x@xn--n3h.com", "x@xn--n3h.com", "x@xn--n3h.com")
+    assert readable(row.key) == stored.key != row.key
+
+    [issue] = look_alike_issues([row], [stored]).values()
+
+    assert issue.message == (
+        "This email looks like “x@\u2603.com”, the email of an existing user, but "
+        "it is a different address as stored (it reads the same); check that it "
+        "is the one you mean."
+    )
+    assert say(issue.message, "es") == (
+        "Este correo electrónico se parece a “x@\u2603.com”, el correo "
+        "electrónico de un usuario existente, pero es una dirección distinta tal "
+        "como está guardada (se lee igual); comprueba que sea la que quieres."
+    )
+
+
 def test_many_look_alikes_are_counted_after_the_first_three() -> None:
     """A message names three look-alikes and counts the others."""
     emails = ["paypal@x.com", "pаypal@x.com", "paypаl@x.com", "раypal@x.com"]
@@ -523,7 +549,11 @@ def test_a_store_failing_to_find_look_alikes_is_a_store_error(
     pass as they are."""
     data = upload("ana@x.com")
 
-    with pytest.raises(StoreError, match="look-alike emails: disk on fire"):
+    with pytest.raises(StoreError, match="look-alike emails: disk on fire") as failed:
         prepare(data, actor=ROOT, orgs=ORGS, store=failing(OSError("disk on fire")))
+    assert say(failed.value.args[0], "es") == (
+        "El almacén de usuarios falló al buscar correos electrónicos parecidos: "
+        "disk on fire"
+    )
     with pytest.raises(CommitConflict):
         prepare(data, actor=ROOT, orgs=ORGS, store=failing(CommitConflict("x")))

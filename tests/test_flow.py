@@ -39,6 +39,7 @@ from userimport import (
     validate_user,
     visible_users,
 )
+from userimport._messages import say
 from userimport.schema import EXAMPLE_ROWS
 
 HEADER = "first_name,last_name,email,organization,role,groups,language"
@@ -801,14 +802,22 @@ class BrokenLookupStore(MemoryStore):
 
 
 def test_foreign_lookup_failures_surface_as_store_error() -> None:
-    """A look-up failure is translated into ``StoreError`` by prepare."""
-    with pytest.raises(StoreError):
+    """A look-up failure is translated into ``StoreError`` by prepare, its message
+    sayable in the review's language."""
+    with pytest.raises(StoreError) as failed:
         prepare(
             csv("Ana,Ruiz,ana@x.example,,,,"),
             actor=ROOT_ADMIN,
             orgs=ORGS,
             store=BrokenLookupStore(),
         )
+
+    (said,) = failed.value.args
+    assert "The user store failed while looking up emails: connection reset" == said
+    assert say(said, "es") == (
+        "El almacén de usuarios falló al buscar los correos electrónicos: "
+        "connection reset"
+    )
 
 
 def test_options_accept_strings_and_refuse_nonsense() -> None:
@@ -874,13 +883,24 @@ class FailingStore(MemoryStore):
 
 
 def test_foreign_store_failures_surface_as_store_error() -> None:
-    """An adapter's foreign exception is translated into ``StoreError``."""
+    """An adapter's foreign exception is translated into ``StoreError``, said in
+    the review's language."""
     store = FailingStore()
-    preview = prepare(
-        csv("Ana,Ruiz,ana@x.example,,,,"), actor=ROOT_ADMIN, orgs=ORGS, store=store
-    )
-    with pytest.raises(StoreError):
+    data = csv("Ana,Ruiz,ana@x.example,,,,")
+    preview = prepare(data, actor=ROOT_ADMIN, orgs=ORGS, store=store)
+    es = ImportOptions(locale="es")
+    spanish = prepare(data, actor=ROOT_ADMIN, orgs=ORGS, store=store, options=es)
+    with pytest.raises(StoreError) as failed:
         commit(preview, actor=ROOT_ADMIN, orgs=ORGS, store=store)
+    with pytest.raises(StoreError) as failed_in_spanish:
+        commit(spanish, actor=ROOT_ADMIN, orgs=ORGS, store=store, options=es)
+
+    assert "The user store failed; nothing was written: disk on fire" == str(
+        failed.value
+    )
+    assert "El almacén de usuarios falló; no se escribió nada: disk on fire" == str(
+        failed_in_spanish.value
+    )
 
 
 def test_concurrent_commits_sharing_emails_have_one_winner_per_email() -> None:

@@ -392,14 +392,25 @@ def _look_alike_issue(
     named = [names[other] for other in others[:_NAMED]]
     if len(others) > _NAMED:
         named.append(message("and {count} more", count=len(others) - _NAMED))
-    return Issue.warning(
-        IssueCode.CONFUSABLE_EMAIL,
-        message(
+    difference = _how_it_differs(compared.key, others[0])
+    if difference:
+        said = message(
             "This email looks like {others}, but it is a different address "
             "({difference}); check that it is the one you mean.",
             others=listing(named, "; "),
-            difference=_how_it_differs(compared.key, others[0]),
-        ),
+            difference=difference,
+        )
+    else:
+        # A stored key of an older rule (x@bücher.de beside x@xn--bcher-kva.de,
+        # before SQLStore.rekey): two keys, one address as it reads.
+        said = message(
+            "This email looks like {others}, but it is a different address as "
+            "stored (it reads the same); check that it is the one you mean.",
+            others=listing(named, "; "),
+        )
+    return Issue.warning(
+        IssueCode.CONFUSABLE_EMAIL,
+        said,
         row=compared.row,
         column="email",
         value=compared.raw,
@@ -409,9 +420,8 @@ def _look_alike_issue(
 def _how_it_differs(key: str, other: str) -> str:
     """Where ``key`` and ``other`` differ as they read, character by character:
     ``“1” U+0031 instead of “l” U+006C``, so a reviewer sees what looks the same."""
-    # A row's key (its domain valid) and another key that read the same would be
-    # one domain in two forms, which email_key never gives: the readable forms
-    # differ wherever the keys do.
+    # A row's key (its domain valid) and another key read the same only where
+    # the other is of an older rule (its domain in another form): "" then.
     here, there = readable(key), readable(other)
     spans: list[str] = []
     matcher = difflib.SequenceMatcher(None, here, there, autojunk=False)

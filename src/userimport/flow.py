@@ -583,4 +583,7 @@ def _apply(
     except UserImportError:
         raise
     except Exception as exc:
-        raise StoreError(f"The user store failed; nothing was written: {exc}") from exc
+        failed = message(
+            "The user store failed; nothing was written: {reason}", reason=str(exc)
+        )
+        raise StoreError(say(failed, locale)) from exc

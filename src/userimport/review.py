@@ -486,7 +486,10 @@ def lookup(store: UserStore, keys: Iterable[str]) -> dict[str, StoredUser]:
         raise
     except Exception as exc:
         raise StoreError(
-            f"The user store failed while looking up emails: {exc}"
+            message(
+                "The user store failed while looking up emails: {reason}",
+                reason=str(exc),
+            )
         ) from exc
 
 
@@ -544,5 +547,8 @@ def _visible(
         raise
     except Exception as exc:
         raise StoreError(
-            f"The user store failed while looking for look-alike emails: {exc}"
+            message(
+                "The user store failed while looking for look-alike emails: {reason}",
+                reason=str(exc),
+            )
         ) from exc
