@@ -52,8 +52,14 @@ in Python when the key is written) in the ``skeleton`` column, and the one-row
 is another (or that has no PyICU) writes ``NULL``; the look-up computes those rows'
 likenesses itself, and :meth:`SQLStore.refresh_skeletons` (run by
 :meth:`SQLStore.create_schema`) fills them in, or computes the whole column again
-when the version changed. While the recorded version is not the reader's, the
-look-up lists the branch's users instead, as for a store without the column.
+when the version changed. While the recorded version is not the reader's, or the
+database has no column yet (``create_schema`` not run since the upgrade), the
+look-up lists the branch's users instead, as for a store without the column. A
+trigger clears the skeleton of a row whose key changes without it (a host's own
+SQL, an older version's ``rekey``), so no skeleton describes a key the row no
+longer has. Any other statement that fails for a table or column an older
+version's database lacks raises a :class:`~userimport.exceptions.StoreError` that
+says to run :meth:`SQLStore.create_schema`.
 
 The organization tree is cached per store while the organizations are unchanged. A
 trigger on ``organizations`` bumps the one row of ``organizations_version`` in the
@@ -844,8 +850,11 @@ class SQLStore:
         An older database gets the ``search_words`` column, filled in for every
         user, the Users screen's index (in place of the older one), the
         ``organizations_version`` table and its triggers, and the ``skeleton``
-        column, its index and the ``skeleton_version`` table, filled in by
-        :meth:`refresh_skeletons`. Call it at every start: it is cheap when
+        column, its index, the trigger that clears it when a key changes without
+        it, and the ``skeleton_version`` table, filled in by
+        :meth:`refresh_skeletons`. Until it runs, a review works (the look-alikes
+        found by listing) and what needs the new tables raises a
+        :class:`StoreError` saying to run it. Call it at every start: it is cheap when
         nothing is missing (it also fills in the search words and skeletons of
         rows written without them meanwhile, and computes the skeletons again
         after an upgrade of PyICU changed the likeness version).
@@ -1266,9 +1275,11 @@ class SQLStore:
         PyICU or with another ICU) are read too and their likenesses computed
         here, until :meth:`refresh_skeletons` fills them in. When the column was
         computed with another version than this process's
-        (:func:`~userimport._confusables.likeness_version`), every user of the
-        organizations is read and compared, as for a store without the index:
-        right, but as slow as that (``create_schema`` computes it again).
+        (:func:`~userimport._confusables.likeness_version`), or the database
+        has no column yet (``create_schema`` not run since the upgrade: checked
+        once per store, and at every look-up while it has not), every user of
+        the organizations is read and compared, as for a store without the
+        index: right, but as slow as that (``create_schema`` computes it).
 
         Raises:
             ModuleNotFoundError: PyICU is not installed (the ``confusables``
