@@ -86,7 +86,7 @@ def previous_version(store: SQLStore) -> None:
         conn.exec_driver_sql("DROP TABLE skeleton_version")
 
 
-def confusable_rows(data: str, store: SQLStore) -> list[int]:
+def confusable_rows(data: str, store: SQLStore) -> list[int | None]:
     """The rows of ``data`` (CSV) the review of Spain's admin warns of."""
     preview = prepare(data.encode(), actor=Actor("es"), orgs=TREE, store=store)
     return [i.row for i in preview.issues if i.code is IssueCode.CONFUSABLE_EMAIL]
