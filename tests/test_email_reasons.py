@@ -378,7 +378,11 @@ def upload(emails: list[str]) -> bytes:
     return out.getvalue().encode()
 
 
-@given(st.lists(hostile, min_size=1, max_size=5))
+# A NUL makes the whole file malformed_csv (and Python 3.10's csv.writer refuses
+# to write it): no email is explained then.
+@given(
+    st.lists(hostile.filter(lambda email: "\x00" not in email), min_size=1, max_size=5)
+)
 @example(["a" * 66 + "@example.com", "a@[IPv6:::1.2.3.a]", "ana@example"])
 def test_a_spanish_review_has_no_english_email_explanation(emails: list[str]) -> None:
     """Whatever the addresses, the Spanish review explains each invalid one in
