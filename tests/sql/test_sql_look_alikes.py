@@ -86,10 +86,33 @@ def previous_version(store: SQLStore) -> None:
         conn.exec_driver_sql("DROP TABLE skeleton_version")
 
 
-def confusable_rows(data: str, store: SQLStore) -> list[int | None]:
-    """The rows of ``data`` (CSV) the review of Spain's admin warns of."""
-    preview = prepare(data.encode(), actor=Actor("es"), orgs=TREE, store=store)
+SPAIN_ADMIN = Actor("es")
+
+
+def confusable_rows(
+    data: str, store: SQLStore, actor: Actor = SPAIN_ADMIN
+) -> list[int | None]:
+    """The rows of ``data`` (CSV) the review of ``actor`` (Spain's admin) warns of."""
+    preview = prepare(data.encode(), actor=actor, orgs=TREE, store=store)
     return [i.row for i in preview.issues if i.code is IssueCode.CONFUSABLE_EMAIL]
+
+
+def test_look_alikes_of_visible_users_only(store: SQLStore) -> None:
+    """Spain's admin is warned of the look-alike of a Spanish user, not of a French
+    one; the root's admin of both; the rows are created all the same."""
+    store.add_organizations(ORGS)
+    store.apply(
+        [
+            UserWrite(UserRow("Bo", "Li", "paypal@x.com", "es")),
+            UserWrite(UserRow("Cy", "Xu", "mike@x.com", "fr")),
+        ]
+    )
+    data = f"first_name,last_name,email\r\nAna,Gil,{PAYPAL}\r\nDi,Ng,{RNIKE}\r\n"
+
+    assert [2] == confusable_rows(data, store)
+    assert [2, 3] == confusable_rows(data, store, Actor("root"))
+    preview = prepare(data.encode(), actor=Actor("es"), orgs=TREE, store=store)
+    assert 2 == commit(preview, actor=Actor("es"), orgs=TREE, store=store).created
 
 
 @contextmanager
