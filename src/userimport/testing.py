@@ -106,6 +106,14 @@ _EMAILS = (
 _NAMES = ("Ana", "Bo", "Çelik", "José María", "李", "O'Neil", "Núñez", "García")
 _GROUPS = ("Ventas", "Équipe B", "研修", "staff")
 _LANGUAGES = (None, "es", "pt-BR")
+#: The health checks the store properties turn off: each store's subclass runs the
+#: suite's tests (differing executors), a subclass's function-scoped fixtures (its
+#: database) serve every example of a test, and a real database is slow.
+_STORE_HEALTH_CHECKS = (
+    HealthCheck.differing_executors,
+    HealthCheck.function_scoped_fixture,
+    HealthCheck.too_slow,
+)
 
 
 def _row(
@@ -823,11 +831,7 @@ class UserStoreContract:
     @settings(
         max_examples=30,
         deadline=None,
-        suppress_health_check=[
-            HealthCheck.differing_executors,
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-        ],
+        suppress_health_check=_STORE_HEALTH_CHECKS,
     )
     @given(data=st.data())
     def test_pages_of_a_search_give_the_whole_search(self, data: st.DataObject) -> None:
@@ -929,11 +933,7 @@ class UserStoreContract:
     @settings(
         max_examples=20,
         deadline=None,
-        suppress_health_check=[
-            HealthCheck.differing_executors,
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-        ],
+        suppress_health_check=_STORE_HEALTH_CHECKS,
     )
     @given(data=st.data())
     def test_look_alikes_are_those_of_the_listing(self, data: st.DataObject) -> None:
@@ -978,11 +978,7 @@ class UserStoreContract:
         # Expected here: the same test runs on every subclass (one executor each);
         # a subclass may set a store up with function-scoped fixtures (make_store
         # still gives each example a new store); a store may be slow to make.
-        suppress_health_check=[
-            HealthCheck.differing_executors,
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-        ],
+        suppress_health_check=_STORE_HEALTH_CHECKS,
     )
     @given(data=st.data())
     def test_behaves_like_a_dictionary_model(self, data: st.DataObject) -> None:
