@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from userimport.hierarchy import Organization, OrgTree
     from userimport.issues import Issue, IssueCode, Severity
     from userimport.outputs import error_report, template
-    from userimport.persistence import StoredUser, UserStore, UserWrite
+    from userimport.persistence import (
+        LookAlikeUserStore,
+        SearchableUserStore,
+        StoredUser,
+        UserStore,
+        UserWrite,
+    )
     from userimport.preview import ImportOptions, ImportResult, Preview, Summary
     from userimport.review import Action, OnExisting, ReviewRow
     from userimport.schema import Role, UserRow, email_key
@@ -51,6 +57,7 @@ __all__ = [
     "ImportResult",
     "Issue",
     "IssueCode",
+    "LookAlikeUserStore",
     "MemoryStore",
     "OnExisting",
     "OrgTree",
@@ -60,6 +67,7 @@ __all__ = [
     "ReviewRow",
     "Role",
     "SealError",
+    "SearchableUserStore",
     "Severity",
     "StoreError",
     "StoredUser",
@@ -92,6 +100,7 @@ _LAZY: dict[str, str] = {
     "ImportResult": "userimport.preview",
     "Issue": "userimport.issues",
     "IssueCode": "userimport.issues",
+    "LookAlikeUserStore": "userimport.persistence",
     "MemoryStore": "userimport.stores.memory",
     "OnExisting": "userimport.review",
     "OrgTree": "userimport.hierarchy",
@@ -101,6 +110,7 @@ _LAZY: dict[str, str] = {
     "ReviewRow": "userimport.review",
     "Role": "userimport.schema",
     "SealError": "userimport.exceptions",
+    "SearchableUserStore": "userimport.persistence",
     "Severity": "userimport.issues",
     "StoreError": "userimport.exceptions",
     "StoredUser": "userimport.persistence",
