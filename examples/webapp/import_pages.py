@@ -9,7 +9,7 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 import attrs
@@ -152,36 +152,37 @@ def too_large_page(error: RequestEntityTooLarge) -> ResponseReturnValue:
 def template_view(language: str) -> ResponseReturnValue:
     """The template in ``language``, with the list separator of its region
     (``es`` with semicolons, ``es-MX`` with commas)."""
-    try:
-        data = template(language)
-    except ValueError as error:
-        return str(error), 404, {"Content-Type": "text/plain; charset=utf-8"}
-    return send_file(
-        io.BytesIO(data),
-        mimetype="text/csv",
-        as_attachment=True,
-        # Named by the language alone: the rest of the path is the browser's text.
-        download_name=f"users-template-{_primary(language)}.csv",
-    )
+    return _template_download(language, "csv", "text/csv", lambda: template(language))
 
 
 def template_workbook_view(language: str) -> ResponseReturnValue:
     """The template as an Excel workbook whose drop-down lists offer the signed-in
     administrator's organizations and roles."""
+    return _template_download(
+        language,
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        lambda: template(
+            language, format="xlsx", orgs=request_tree(), actor=signed_in().actor
+        ),
+    )
+
+
+def _template_download(
+    language: str, suffix: str, mimetype: str, make: Callable[[], bytes]
+) -> ResponseReturnValue:
+    """The template ``make`` writes, as a download; not found for a language the
+    library has no template in."""
     try:
-        data = template(
-            language,
-            format="xlsx",
-            orgs=request_tree(),
-            actor=signed_in().actor,
-        )
+        data = make()
     except ValueError as error:
         return str(error), 404, {"Content-Type": "text/plain; charset=utf-8"}
     return send_file(
         io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=mimetype,
         as_attachment=True,
-        download_name=f"users-template-{_primary(language)}.xlsx",
+        # Named by the language alone: the rest of the path is the browser's text.
+        download_name=f"users-template-{_primary(language)}.{suffix}",
     )
 
 
